@@ -1,0 +1,68 @@
+# shopsync — one Makefile for the venv, the local stack, the checks and the deploy path.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM      := $(SAM_VENV)/bin/sam
+STAMP    := $(VENV)/.installed
+SAM_STAMP := $(SAM_VENV)/.installed
+
+export AWS_DEFAULT_REGION ?= us-east-1
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements-dev.txt layers/shared/requirements.txt
+	@test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+$(SAM_STAMP): requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || $$(scripts/find-python) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q -U pip
+	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt
+	@touch $@
+
+venv: $(STAMP) ## create .venv and install everything
+
+demo: $(STAMP) ## start the embedded stack, run the jobs end to end, print what happened
+	$(PY) -m local.demo
+
+up: $(STAMP) ## run the embedded stack in the foreground (API :3000, Shopify emulator :8300, moto :5000)
+	$(PY) -m local.stack
+
+lint: $(STAMP) $(SAM_STAMP) ## ruff, mypy, cfn-lint, sam validate
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION)
+
+test: lint ## lint + unit, integration and e2e tests
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+bench: $(STAMP) ## run the benchmarks and write bench/results.json
+	$(PY) -m bench
+
+build: $(SAM_STAMP) ## sam build (python3.13)
+	$(SAM) build --template template.yaml
+
+deploy: build ## sam deploy (add GUIDED=1 the first time, ENV=prod for production)
+	$(SAM) deploy $(if $(GUIDED),--guided,) --config-env $(or $(ENV),default)
+
+format: $(STAMP) ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## remove build outputs (keeps the venvs)
+	rm -rf .aws-sam .mypy_cache .ruff_cache .local-state
+
+.PHONY: help venv demo up lint test bench build deploy format clean

@@ -1,0 +1,1 @@
+"""shopsync: keeps an order-management catalog and its parent/child Shopify stores in step."""

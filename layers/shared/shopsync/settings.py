@@ -1,0 +1,32 @@
+"""Runtime settings, read once from the environment (the template sets them; the local stack sets the same names)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    table_name: str = Field(default="shopsync", validation_alias="TABLE_NAME", min_length=3)
+    environment: str = Field(default="dev", validation_alias="ENVIRONMENT")
+    shopify_api_version: str = Field(
+        default="2026-07", validation_alias="SHOPIFY_API_VERSION", pattern=r"^\d{4}-(01|04|07|10)$"
+    )
+    # Function names of the job Lambdas, for "run now" (the API invokes them asynchronously).
+    product_import_function: str = Field(default="ProductImportFunction", validation_alias="PRODUCT_IMPORT_FUNCTION")
+    # How long before the Lambda deadline a job stops and leaves a cursor.
+    deadline_margin_ms: int = Field(default=20_000, validation_alias="DEADLINE_MARGIN_MS", ge=0)
+    lease_seconds: int = Field(default=900, validation_alias="LEASE_SECONDS", ge=30)
+    run_history_days: int = Field(default=30, validation_alias="RUN_HISTORY_DAYS", ge=1)
+    # Incremental imports re-read this much before the watermark; dedupe drops what was already seen.
+    overlap_seconds: int = Field(default=300, validation_alias="OVERLAP_SECONDS", ge=0)
+    secret_cache_seconds: int = Field(default=300, validation_alias="SECRET_CACHE_SECONDS", ge=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
