@@ -1,0 +1,56 @@
+"""The catalog: sellable products (one per parent-store variant) and their links to each store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CatalogProduct(BaseModel):
+    """A sellable unit, imported from a parent-store variant (HotWax's variant Product)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str = Field(description="shopsync id: the parent variant's numeric id")
+    shopify_product_id: str
+    shopify_variant_id: str
+    inventory_item_id: str | None
+    sku: str | None
+    barcode: str | None
+    title: str
+    variant_title: str
+    handle: str
+    status: str
+    vendor: str | None = None
+    product_type: str | None = None
+    tags: tuple[str, ...] = ()
+    price: str | None = None
+    inventory_policy: str | None = None
+    shopify_updated_at: datetime
+
+    def content_hash(self) -> str:
+        """Stable digest of what Shopify said, so re-imports of unchanged data write nothing."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+class AssociationSource(StrEnum):
+    PRODUCT_IMPORT = "product-import"
+    ASSOCIATION_JOB = "association-job"
+    MANUAL = "manual"
+
+
+class Association(BaseModel):
+    """The link between a catalog product and one store's variant (HotWax ShopifyShopProduct)."""
+
+    product_id: str
+    shop_id: str
+    shopify_product_id: str
+    shopify_variant_id: str
+    inventory_item_id: str | None
+    source: AssociationSource
+    linked_at: datetime
