@@ -1,0 +1,43 @@
+"""The resolver: routers, error mapping (every error is JSON with a reason), OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from shopsync.api import jobs, shops
+from shopsync.errors import ShopsyncError
+from shopsync.observability import logger
+
+API_TITLE = "shopsync"
+API_VERSION = "1.0.0"
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(shops.router)
+app.include_router(jobs.router)
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.exception_handler(ShopsyncError)
+def handle_domain_error(error: ShopsyncError) -> Response[dict[str, Any]]:
+    logger.info("request refused", extra={"status": error.status_code, "reason": error.reason})
+    return _json(error.status_code, {"error": type(error).__name__, "reason": error.reason, **error.details})
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(error: RequestValidationError) -> Response[dict[str, Any]]:
+    problems = [
+        {"loc": list(problem.get("loc", ())), "msg": problem.get("msg", ""), "type": problem.get("type", "")}
+        for problem in error.errors()
+    ]
+    reason = "; ".join(f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}" for problem in problems)
+    return _json(422, {"error": "ValidationError", "reason": reason or "invalid request", "detail": problems})
+
+
+def openapi_json() -> str:
+    return app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)

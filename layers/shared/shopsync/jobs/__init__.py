@@ -1,0 +1,1 @@
+"""The job-run framework: leases, run records, watermarks and resumable cursors around each job's body."""
