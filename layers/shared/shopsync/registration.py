@@ -45,9 +45,11 @@ def _verify_store(shop: Shop) -> None:
         token = secrets.get_access_token(shop.token_secret_name)
     except secrets.SecretUnavailable as error:
         raise UnprocessableRequest(f"{error}; create it with the store's Admin API access token first") from error
-    client = ShopifyClient(shop.base_url, shop.api_version, token, time_remaining_s=lambda: VERIFY_TIME_BUDGET_S)
     try:
-        data = client.execute(load_document("ShopInfo")).data
+        with ShopifyClient(
+            shop.base_url, shop.api_version, token, time_remaining_s=lambda: VERIFY_TIME_BUDGET_S
+        ) as client:
+            data = client.execute(load_document("ShopInfo")).data
     except ShopifyAuthError as error:
         raise UnprocessableRequest(f"the store at {shop.base_url} refused the access token: {error}") from error
     except ShopifyUnavailable as error:

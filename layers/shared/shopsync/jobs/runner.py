@@ -265,6 +265,8 @@ def _finish(
     watermark: datetime | None = None,
 ) -> JobRun:
     stats = context._client.stats if context._client else None
+    if context._client:
+        context._client.close()
     finished = context.run.model_copy(
         update={
             "status": status,

@@ -85,7 +85,7 @@ class Cursor(BaseModel):
     """Where an interrupted run resumes: its window and the job's own progress state."""
 
     run_id: str
-    window_start: datetime | None
+    window_start: datetime | None = None
     window_end: datetime
     state: dict[str, Any]
     saved_at: datetime
