@@ -20,7 +20,7 @@ from shopsync.models.shop import Shop, ShopRole
 from shopsync.observability import logger
 from shopsync.settings import get_settings
 from shopsync.shopify import bulk
-from shopsync.shopify.documents import load_document, render_products_export
+from shopsync.shopify.documents import load_document, render_bulk_products_export
 from shopsync.shopify.pagination import iter_pages
 from shopsync.store import catalog as catalog_store
 from shopsync.store import shops as shop_store
@@ -100,10 +100,15 @@ def _full_load(context: JobContext, state: dict[str, Any]) -> Outcome:
     client = context.shopify()
     operation_id = state.get("operation_id")
     if operation_id is None:
-        operation_id = bulk.start_bulk_query(client, render_products_export())
+        operation_id = bulk.start_bulk_query(client, render_bulk_products_export())
         context.checkpoint({"mode": "full", "operation_id": operation_id, "roots_done": 0})
     try:
-        result = bulk.poll_bulk_operation(client, operation_id, time_remaining_s=context.time_left_s)
+        result = bulk.poll_bulk_operation(
+            client,
+            operation_id,
+            time_remaining_s=context.time_left_s,
+            poll_interval_s=get_settings().bulk_poll_interval_s,
+        )
     except bulk.BulkOperationPending:
         return Suspended({"mode": "full", "operation_id": operation_id, "roots_done": 0})
     products = bulk.assemble_bulk_objects(bulk.download_jsonl(client, result.url))
