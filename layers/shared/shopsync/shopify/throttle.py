@@ -1,0 +1,108 @@
+"""A local model of Shopify's leaky cost bucket, so the client waits *before* it would be throttled.
+
+Shopify reports `extensions.cost.throttleStatus` on every response: how many points are available, the bucket size and
+the restore rate. Between readings the bucket refills linearly, so the credit available at time t is
+`min(maximum, available + restore_rate * (t - read_at))`. The limit is per app and store, so every client of the same
+store in this process shares one `CostBucket` (see `cost_bucket_for`).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from shopsync.shopify.responses import ThrottleStatus
+
+# Cost assumed for an operation this process has not sent to the store yet. The highest cost already seen on the
+# store is used when larger: waiting a little too long once is cheaper than a THROTTLED round trip.
+UNSEEN_OPERATION_COST = 100.0
+# Float slack so a wait computed to the exact point does not land a hair short of the server's figure.
+_EPSILON_POINTS = 0.5
+
+
+class CostBucket:
+    """Thread-safe bucket model for one store. Times are whatever monotonic clock the callers pass in."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._maximum: float | None = None
+        self._available = 0.0
+        self._restore_rate = 0.0
+        self._read_at = 0.0
+        self._requested_cost_by_operation: dict[str, float] = {}
+
+    def expected_cost(self, operation_name: str) -> float:
+        """The last requested cost Shopify reported for this operation, else a conservative guess."""
+        with self._lock:
+            known = self._requested_cost_by_operation.get(operation_name)
+            if known is not None:
+                return known
+            highest_seen = max(self._requested_cost_by_operation.values(), default=0.0)
+            return max(UNSEEN_OPERATION_COST, highest_seen)
+
+    def remember_cost(self, operation_name: str, requested_cost: float) -> None:
+        with self._lock:
+            self._requested_cost_by_operation[operation_name] = requested_cost
+
+    def observe(self, status: ThrottleStatus, read_at: float) -> None:
+        """Replace the model with Shopify's reading. `read_at` should be when the request was sent: the server read
+        its bucket later than that, so the model under-estimates the refill, which errs on the safe side."""
+        with self._lock:
+            self._maximum = status.maximum_available
+            self._available = status.currently_available
+            self._restore_rate = status.restore_rate
+            self._read_at = read_at
+
+    def available(self, now: float) -> float | None:
+        """Modelled credit at `now`; None until the first reading."""
+        with self._lock:
+            return self._projected(now)
+
+    def reserve(self, cost: float, now: float) -> float:
+        """Seconds to wait before sending a request of `cost` points; the cost is debited from the model at once so
+        concurrent callers queue behind each other instead of all seeing the same credit."""
+        with self._lock:
+            projected = self._projected(now)
+            if projected is None or self._maximum is None or self._restore_rate <= 0:
+                return 0.0
+            # A cost above the bucket size can never be covered; wait for a full bucket instead of forever.
+            needed = min(cost, self._maximum)
+            shortfall = needed - projected
+            wait_s = (shortfall + _EPSILON_POINTS) / self._restore_rate if shortfall > 0 else 0.0
+            self._available = projected - needed
+            self._read_at = now
+            return wait_s
+
+    def release(self, cost: float, now: float) -> None:
+        """Give back a reservation whose request was never sent."""
+        with self._lock:
+            projected = self._projected(now)
+            if projected is None or self._maximum is None:
+                return
+            self._available = min(self._maximum, projected + cost)
+            self._read_at = now
+
+    def _projected(self, now: float) -> float | None:
+        if self._maximum is None:
+            return None
+        elapsed = max(0.0, now - self._read_at)
+        return min(self._maximum, self._available + self._restore_rate * elapsed)
+
+
+_buckets: dict[str, CostBucket] = {}
+_buckets_lock = threading.Lock()
+
+
+def cost_bucket_for(base_url: str) -> CostBucket:
+    """The process-wide bucket model of the store at `base_url`."""
+    key = base_url.rstrip("/")
+    with _buckets_lock:
+        bucket = _buckets.get(key)
+        if bucket is None:
+            bucket = _buckets[key] = CostBucket()
+        return bucket
+
+
+def reset_cost_buckets() -> None:
+    """Forget every store's model (tests that recreate a store under the same URL call this)."""
+    with _buckets_lock:
+        _buckets.clear()
