@@ -13,6 +13,8 @@ from shopsync.models.shop import ShopId
 
 class JobName(StrEnum):
     PRODUCT_IMPORT = "product-import"
+    ASSOCIATION = "association"
+    CATALOG_REFRESH = "catalog-refresh"
 
 
 class RunStatus(StrEnum):

@@ -1,0 +1,33 @@
+"""Every job shopsync runs, and the Lambda that runs it. A new job adds one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shopsync.catalog.product_import import PRODUCT_IMPORT
+from shopsync.errors import NotFound
+from shopsync.jobs.runner import JobDefinition
+from shopsync.models.jobs import JobName
+from shopsync.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class RegisteredJob:
+    definition: JobDefinition
+    function_name: Callable[[Settings], str]
+
+
+JOBS: dict[JobName, RegisteredJob] = {
+    JobName.PRODUCT_IMPORT: RegisteredJob(PRODUCT_IMPORT, lambda settings: settings.product_import_function),
+}
+
+
+def registered_job(job: JobName) -> RegisteredJob:
+    if job not in JOBS:
+        raise NotFound(f"job {job.value} is not available in this deployment", job=job.value)
+    return JOBS[job]
+
+
+def function_name(job: JobName) -> str:
+    return registered_job(job).function_name(get_settings())
