@@ -36,7 +36,7 @@ from shopsync.shopify.errors import (
     UserError,
 )
 from shopsync.shopify.responses import GraphQLResponse, QueryCost, RawGraphQLBody
-from shopsync.shopify.throttle import cost_bucket_for
+from shopsync.shopify.throttle import Reservation, cost_bucket_for
 
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
@@ -173,9 +173,11 @@ class ShopifyClient:
 
         last_cause: str | None = None
         for attempt in range(1, self._max_attempts + 1):
-            expected_cost = self._bucket.expected_cost(name)
-            self._wait_for_credit(name, expected_cost, last_cause)
-            outcome = self._attempt(name, body, attempt, may_repeat=may_repeat)
+            reservation = self._wait_for_credit(name, last_cause)
+            try:
+                outcome = self._attempt(name, body, attempt, reservation, may_repeat=may_repeat)
+            finally:
+                self._bucket.settle(reservation)
             if isinstance(outcome, GraphQLResponse):
                 return outcome
             last_cause = outcome.cause
@@ -216,7 +218,7 @@ class ShopifyClient:
     # -- one attempt ---------------------------------------------------------------------------------------------
 
     def _attempt(
-        self, name: str, body: dict[str, Any], attempt: int, *, may_repeat: bool
+        self, name: str, body: dict[str, Any], attempt: int, reservation: Reservation, *, may_repeat: bool
     ) -> GraphQLResponse | _RetryLater:
         sent_at = self._monotonic()
         try:
@@ -248,13 +250,20 @@ class ShopifyClient:
             if not may_repeat:
                 raise MutationOutcomeUnknown(f"{name} not retried", last_cause="unparseable response body") from None
             return _RetryLater(self._backoff(attempt), "unparseable response body")
-        return self._interpret(name, raw, sent_at, attempt, may_repeat=may_repeat)
+        return self._interpret(name, raw, sent_at, attempt, reservation, may_repeat=may_repeat)
 
     def _interpret(
-        self, name: str, raw: RawGraphQLBody, sent_at: float, attempt: int, *, may_repeat: bool
+        self,
+        name: str,
+        raw: RawGraphQLBody,
+        sent_at: float,
+        attempt: int,
+        reservation: Reservation,
+        *,
+        may_repeat: bool,
     ) -> GraphQLResponse | _RetryLater:
         cost = raw.extensions.cost
-        self._record_cost(name, cost, sent_at)
+        self._record_cost(name, cost, sent_at, reservation)
         codes = [error.code for error in raw.errors]
 
         if "THROTTLED" in codes:
@@ -297,35 +306,37 @@ class ShopifyClient:
         )
         return GraphQLResponse(operation_name=name, data=raw.data, cost=cost)
 
-    def _record_cost(self, name: str, cost: QueryCost | None, sent_at: float) -> None:
+    def _record_cost(self, name: str, cost: QueryCost | None, sent_at: float, reservation: Reservation) -> None:
         if cost is None:
             return
         if cost.requested_query_cost is not None:
             self._bucket.remember_cost(name, cost.requested_query_cost)
         if cost.throttle_status is not None:
-            self._bucket.observe(cost.throttle_status, read_at=sent_at)
+            self._bucket.observe(cost.throttle_status, read_at=sent_at, reservation=reservation)
         if cost.actual_query_cost is not None:
             self._count(cost_spent=cost.actual_query_cost)
 
     # -- waiting -------------------------------------------------------------------------------------------------
 
-    def _wait_for_credit(self, name: str, expected_cost: float, last_cause: str | None) -> None:
+    def _wait_for_credit(self, name: str, last_cause: str | None) -> Reservation:
         self._ensure_time_for_request(last_cause)
-        wait_s = self._bucket.reserve(expected_cost, self._monotonic())
-        if wait_s <= 0:
-            return
-        if not self._has_time_for(wait_s):
-            self._bucket.release(expected_cost, self._monotonic())
+        expected_cost = self._bucket.expected_cost(name)
+        reservation = self._bucket.reserve(expected_cost, self._monotonic())
+        if reservation.wait_s <= 0:
+            return reservation
+        if not self._has_time_for(reservation.wait_s):
+            self._bucket.release(reservation, self._monotonic())
             raise ShopifyUnavailable(
-                f"{name} needs {wait_s:.1f}s of throttle credit and the deadline is closer",
+                f"{name} needs {reservation.wait_s:.1f}s of throttle credit and the deadline is closer",
                 last_cause=last_cause or "cost budget",
             )
         logger.info(
             "Waiting for Shopify cost credit",
-            extra={"operation": name, "expected_cost": expected_cost, "wait_s": wait_s},
+            extra={"operation": name, "expected_cost": expected_cost, "wait_s": reservation.wait_s},
         )
-        self._count(throttle_waits=1, waited_s=wait_s)
-        self.sleep(wait_s)
+        self._count(throttle_waits=1, waited_s=reservation.wait_s)
+        self.sleep(reservation.wait_s)
+        return reservation
 
     def _pause_before_retry(self, name: str, outcome: _RetryLater, attempt: int) -> None:
         if not self._has_time_for(outcome.delay_s):

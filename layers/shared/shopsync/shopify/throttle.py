@@ -8,7 +8,9 @@ store in this process shares one `CostBucket` (see `cost_bucket_for`).
 
 from __future__ import annotations
 
+import itertools
 import threading
+from dataclasses import dataclass
 
 from shopsync.shopify.responses import ThrottleStatus
 
@@ -19,8 +21,20 @@ UNSEEN_OPERATION_COST = 100.0
 _EPSILON_POINTS = 0.5
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """Credit set aside for one request: wait `wait_s`, send, then hand the ticket back through `observe`/`settle`."""
+
+    ticket: int
+    cost: float
+    wait_s: float
+
+
 class CostBucket:
-    """Thread-safe bucket model for one store. Times are whatever monotonic clock the callers pass in."""
+    """Thread-safe bucket model for one store. Times are whatever monotonic clock the callers pass in.
+
+    Requests in flight are remembered: a reading returned for one request does not include the cost of requests other
+    threads sent meanwhile, so their reservations are subtracted from it until they report back themselves."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -29,6 +43,8 @@ class CostBucket:
         self._restore_rate = 0.0
         self._read_at = 0.0
         self._requested_cost_by_operation: dict[str, float] = {}
+        self._in_flight: dict[int, float] = {}
+        self._tickets = itertools.count(1)
 
     def expected_cost(self, operation_name: str) -> float:
         """The last requested cost Shopify reported for this operation, else a conservative guess."""
@@ -43,42 +59,54 @@ class CostBucket:
         with self._lock:
             self._requested_cost_by_operation[operation_name] = requested_cost
 
-    def observe(self, status: ThrottleStatus, read_at: float) -> None:
-        """Replace the model with Shopify's reading. `read_at` should be when the request was sent: the server read
-        its bucket later than that, so the model under-estimates the refill, which errs on the safe side."""
-        with self._lock:
-            self._maximum = status.maximum_available
-            self._available = status.currently_available
-            self._restore_rate = status.restore_rate
-            self._read_at = read_at
-
     def available(self, now: float) -> float | None:
         """Modelled credit at `now`; None until the first reading."""
         with self._lock:
             return self._projected(now)
 
-    def reserve(self, cost: float, now: float) -> float:
-        """Seconds to wait before sending a request of `cost` points; the cost is debited from the model at once so
+    def reserve(self, cost: float, now: float) -> Reservation:
+        """Set `cost` points aside and say how long to wait before sending. The cost is debited at once so
         concurrent callers queue behind each other instead of all seeing the same credit."""
         with self._lock:
+            ticket = next(self._tickets)
             projected = self._projected(now)
             if projected is None or self._maximum is None or self._restore_rate <= 0:
-                return 0.0
+                self._in_flight[ticket] = 0.0  # nothing to debit before the first reading
+                return Reservation(ticket=ticket, cost=0.0, wait_s=0.0)
             # A cost above the bucket size can never be covered; wait for a full bucket instead of forever.
             needed = min(cost, self._maximum)
             shortfall = needed - projected
             wait_s = (shortfall + _EPSILON_POINTS) / self._restore_rate if shortfall > 0 else 0.0
             self._available = projected - needed
             self._read_at = now
-            return wait_s
+            self._in_flight[ticket] = needed
+            return Reservation(ticket=ticket, cost=needed, wait_s=wait_s)
 
-    def release(self, cost: float, now: float) -> None:
+    def observe(self, status: ThrottleStatus, read_at: float, reservation: Reservation | None = None) -> None:
+        """Replace the model with Shopify's reading. `read_at` should be when the request was sent: the server read
+        its bucket later than that, so the model under-estimates the refill, which errs on the safe side."""
+        with self._lock:
+            if reservation is not None:
+                self._in_flight.pop(reservation.ticket, None)
+            self._maximum = status.maximum_available
+            self._available = status.currently_available - sum(self._in_flight.values())
+            self._restore_rate = status.restore_rate
+            self._read_at = read_at
+
+    def settle(self, reservation: Reservation) -> None:
+        """The request finished without a reading (or its reading was already observed): stop counting it as in
+        flight. Its cost stays debited: a failed request may still have been charged."""
+        with self._lock:
+            self._in_flight.pop(reservation.ticket, None)
+
+    def release(self, reservation: Reservation, now: float) -> None:
         """Give back a reservation whose request was never sent."""
         with self._lock:
+            self._in_flight.pop(reservation.ticket, None)
             projected = self._projected(now)
             if projected is None or self._maximum is None:
                 return
-            self._available = min(self._maximum, projected + cost)
+            self._available = min(self._maximum, projected + reservation.cost)
             self._read_at = now
 
     def _projected(self, now: float) -> float | None:
