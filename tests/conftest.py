@@ -18,6 +18,7 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
         "DEADLINE_MARGIN_MS": "10000",
+        "BULK_POLL_INTERVAL_S": "0.2",
     }
 )
 for _endpoint in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:

@@ -33,9 +33,14 @@ class CatalogProduct(BaseModel):
     shopify_updated_at: datetime
 
     def content_hash(self) -> str:
-        """Stable digest of what Shopify said, so re-imports of unchanged data write nothing."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Digest of the product's data, so re-imports of unchanged data write nothing. The timestamp is left out:
+        Shopify bumps a product's updatedAt when any sibling variant changes."""
+        data = self.model_dump(mode="json", exclude={"shopify_updated_at"})
+        payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+    def shopify_link(self) -> tuple[str, str, str | None]:
+        return (self.shopify_product_id, self.shopify_variant_id, self.inventory_item_id)
 
 
 class AssociationSource(StrEnum):

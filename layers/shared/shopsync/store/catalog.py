@@ -46,14 +46,13 @@ def _association_item(association: Association) -> table.Item:
 class UpsertResult:
     written: int
     skipped: int
-    requests: int
 
 
 def upsert_products(products: Iterable[CatalogProduct], parent_shop_id: str, now: datetime) -> UpsertResult:
     """Store products imported from the parent store; unchanged ones (same content hash) are not written again.
 
-    A changed product rewrites its item, its parent-store association and its identifier index entries (dropping
-    the entries of an identifier it no longer has).
+    A changed product rewrites its item; its parent-store association only when the Shopify ids changed (an
+    association write re-syncs the product to that store); its identifier index entries as they come and go.
     """
     incoming = {product.product_id: product for product in products}
     existing = table.batch_get(_product_key(product_id) for product_id in incoming)
@@ -62,8 +61,9 @@ def upsert_products(products: Iterable[CatalogProduct], parent_shop_id: str, now
     skipped = 0
     for product_id, product in incoming.items():
         digest = product.content_hash()
-        previous = existing.get(_product_key(product_id))
-        if previous and previous.get("content_hash") == digest:
+        stored = existing.get(_product_key(product_id))
+        previous = CatalogProduct.model_validate(stored) if stored else None
+        if stored and stored.get("content_hash") == digest:
             skipped += 1
             continue
         pk, sk = _product_key(product_id)
@@ -77,22 +77,28 @@ def upsert_products(products: Iterable[CatalogProduct], parent_shop_id: str, now
                 **product.model_dump(mode="json"),
             }
         )
-        association = Association(
-            product_id=product_id,
-            shop_id=parent_shop_id,
-            shopify_product_id=product.shopify_product_id,
-            shopify_variant_id=product.shopify_variant_id,
-            inventory_item_id=product.inventory_item_id,
-            source=AssociationSource.PRODUCT_IMPORT,
-            linked_at=now,
-        )
-        puts.append(_association_item(association))
+        if previous is None or previous.shopify_link() != product.shopify_link():
+            puts.append(_association_item(_parent_association(product, parent_shop_id, now)))
+        old_keys = _identifier_keys(previous) if previous else set()
         new_keys = _identifier_keys(product)
-        puts.extend({"PK": ipk, "SK": isk, "type": "IDENTIFIER", "product_id": product_id} for ipk, isk in new_keys)
-        if previous:
-            deletes |= _identifier_keys(CatalogProduct.model_validate(previous)) - new_keys
-    requests = table.batch_write(puts=puts, deletes=deletes) + (len(incoming) + 99) // 100
-    return UpsertResult(written=len(incoming) - skipped, skipped=skipped, requests=requests)
+        puts.extend(
+            {"PK": ipk, "SK": isk, "type": "IDENTIFIER", "product_id": product_id} for ipk, isk in new_keys - old_keys
+        )
+        deletes |= old_keys - new_keys
+    table.batch_write(puts=puts, deletes=deletes)
+    return UpsertResult(written=len(incoming) - skipped, skipped=skipped)
+
+
+def _parent_association(product: CatalogProduct, parent_shop_id: str, now: datetime) -> Association:
+    return Association(
+        product_id=product.product_id,
+        shop_id=parent_shop_id,
+        shopify_product_id=product.shopify_product_id,
+        shopify_variant_id=product.shopify_variant_id,
+        inventory_item_id=product.inventory_item_id,
+        source=AssociationSource.PRODUCT_IMPORT,
+        linked_at=now,
+    )
 
 
 def get_product(product_id: str) -> CatalogProduct | None:
