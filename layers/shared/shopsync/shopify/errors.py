@@ -43,7 +43,7 @@ class ShopifyHTTPError(ShopifyError):
 
 class ShopifyUnavailable(ShopifyError):
     """Shopify could not be reached or kept failing (5xx, 429, THROTTLED, timeouts) until the attempts or the
-    caller's time ran out. Worth retrying in a later run; `__cause__` holds the last underlying failure."""
+    caller's time ran out. Worth retrying in a later run; `last_cause` describes the last failure."""
 
     def __init__(self, message: str, *, last_cause: str | None = None) -> None:
         self.last_cause = last_cause
