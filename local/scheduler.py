@@ -92,8 +92,6 @@ class CronExpression:
 def _cron_field(text: str, low: int, high: int, names: dict[str, int] | None = None) -> frozenset[int]:
     values: set[int] = set()
     for part in text.upper().split(","):
-        if any(symbol in part for symbol in "LW#"):
-            raise ScheduleExpressionError(f"cron {part!r}: L, W and # are not supported locally")
         span, _, step_text = part.partition("/")
         step = int(step_text) if step_text else 1
         if span in {"*", "?"}:
@@ -113,8 +111,8 @@ def _cron_field(text: str, low: int, high: int, names: dict[str, int] | None = N
 def _cron_value(text: str, names: dict[str, int] | None) -> int:
     if names and text in names:
         return names[text]
-    if not text.isdigit():
-        raise ScheduleExpressionError(f"cron value {text!r} is not a number")
+    if not text.isdigit():  # L, W and # land here too
+        raise ScheduleExpressionError(f"cron value {text!r} is not supported locally (numbers, names, * ? - / ,)")
     return int(text)
 
 
@@ -199,7 +197,8 @@ class LocalScheduler:
                 fired += 1
         return fired
 
-    def start(self) -> None:
+    def arm(self) -> None:
+        """Start the schedule clock now and compute each schedule's first due time (`start()` does this)."""
         self._started_wall = datetime.now(UTC)
         self._started_clock = self._clock()
         first_run = self._started_wall + timedelta(seconds=self._first_run_delay_seconds * self._time_scale)
@@ -208,6 +207,9 @@ class LocalScheduler:
                 schedule.next_due = first_run
             else:
                 schedule.schedule_after(self._started_wall)
+
+    def start(self) -> None:
+        self.arm()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
         self._thread.start()
 

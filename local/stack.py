@@ -179,7 +179,7 @@ class LocalStack:
             server.stop()
         self._servers.clear()
         if self._emulator_server is not None:
-            self._emulator_server.stop()
+            self._emulator_server.shutdown()
             self._emulator_server = None
         if self._moto is not None:
             httpx.post(f"{self.moto_url}/moto-api/reset", timeout=5)
@@ -227,9 +227,10 @@ class LocalStack:
         from local.emulator.seed import seed_demo_stores
 
         self.emulator = ShopifyEmulator()
-        seed_demo_stores(self.emulator)
-        self._emulator_server = serve_in_thread(self.emulator, host=LOOPBACK, port=self.ports.emulator)
-        self.emulator_url = self._emulator_server.url
+        seed_demo_stores(emulator=self.emulator)
+        self._emulator_server, self.emulator_url = serve_in_thread(
+            self.emulator, host=LOOPBACK, port=self.ports.emulator
+        )
         secrets = boto3.client("secretsmanager")
         for store in DEMO_STORES:
             secrets.create_secret(Name=self.secret_name(store.shop_id), SecretString=store.token)
