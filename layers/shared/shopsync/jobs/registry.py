@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shopsync.catalog.association import ASSOCIATION
 from shopsync.catalog.product_import import PRODUCT_IMPORT
 from shopsync.errors import NotFound
 from shopsync.jobs.runner import JobDefinition
@@ -20,6 +21,7 @@ class RegisteredJob:
 
 JOBS: dict[JobName, RegisteredJob] = {
     JobName.PRODUCT_IMPORT: RegisteredJob(PRODUCT_IMPORT, lambda settings: settings.product_import_function),
+    JobName.ASSOCIATION: RegisteredJob(ASSOCIATION, lambda settings: settings.association_function),
 }
 
 

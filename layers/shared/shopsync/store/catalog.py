@@ -113,3 +113,34 @@ def product_ids_by_identifier(kind: IdentifierType, normalized_value: str) -> li
 
 def get_associations(product_id: str) -> list[Association]:
     return [Association.model_validate(item) for item in table.query_partition(f"PRODUCT#{product_id}", "SHOP#")]
+
+
+def _association_key(product_id: str, shop_id: str) -> tuple[str, str]:
+    return f"PRODUCT#{product_id}", f"SHOP#{shop_id}"
+
+
+def get_association(product_id: str, shop_id: str) -> Association | None:
+    item = table.get_item(*_association_key(product_id, shop_id))
+    return Association.model_validate(item) if item else None
+
+
+def associations_in_shop(product_ids: Iterable[str], shop_id: str) -> dict[str, Association]:
+    """The associations of these products with one store, by product id (products without one are absent)."""
+    items = table.batch_get(_association_key(product_id, shop_id) for product_id in product_ids)
+    return {str(item["product_id"]): Association.model_validate(item) for item in items.values()}
+
+
+def put_association(association: Association) -> None:
+    table.put_item(_association_item(association))
+
+
+def delete_association(product_id: str, shop_id: str, *, if_variant_id: str | None = None) -> bool:
+    """Deletes the association (only while it points at `if_variant_id`, when given); False when there was none."""
+    condition, values = "attribute_exists(PK)", None
+    if if_variant_id is not None:
+        condition, values = "shopify_variant_id = :variant", {":variant": if_variant_id}
+    try:
+        table.delete_item(*_association_key(product_id, shop_id), condition=condition, values=values)
+    except table.ConditionFailed:
+        return False
+    return True
