@@ -1,0 +1,1 @@
+"""Embedded local stack: Shopify emulator, moto wiring, stream poller, scheduler and HTTP shim."""

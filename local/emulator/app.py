@@ -1,0 +1,340 @@
+"""The emulator as a WSGI app: per-store Admin GraphQL endpoints, bulk result files and control endpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from local.emulator import engine
+from local.emulator.bucket import LeakyBucket
+from local.emulator.bulk import to_jsonl, validate_bulk_query
+from local.emulator.context import RequestContext
+from local.emulator.faults import FaultRule
+from local.emulator.ids import gid
+from local.emulator.schema import API_VERSION, admin_schema
+from local.emulator.state import BulkOperation, Store, iso
+
+log = logging.getLogger(__name__)
+
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+ID_SPACE_PER_STORE = 1_000_000_000_000  # ids of different stores never collide
+Clock = Callable[[], datetime]
+WSGIEnviron = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+_ROUTES = Map(
+    [
+        Rule("/stores/<shop_id>/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
+        Rule("/_emulator/reset", endpoint="reset", methods=["POST"]),
+        Rule("/_emulator/stores", endpoint="add_store", methods=["POST"]),
+        Rule("/_emulator/stores", endpoint="list_stores", methods=["GET"]),
+        Rule("/_emulator/stores/<shop_id>", endpoint="inspect_store", methods=["GET"]),
+        Rule("/_emulator/stores/<shop_id>/faults", endpoint="inject_fault", methods=["POST"]),
+        Rule("/_emulator/stores/<shop_id>/faults", endpoint="clear_faults", methods=["DELETE"]),
+        Rule("/_emulator/stores/<shop_id>/stats", endpoint="stats", methods=["GET"]),
+        Rule("/_emulator/bulk/<shop_id>/<int:operation_id>.jsonl", endpoint="bulk_file", methods=["GET"]),
+    ]
+)
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(payload), status=status, headers=headers, content_type="application/json; charset=utf-8")
+
+
+class ShopifyEmulator:
+    """Shopify Admin GraphQL (API 2026-07) for several stores, in-process or behind a real HTTP server.
+
+    `clock` returns an aware UTC datetime; when given, it also drives the throttle bucket (tests can move time).
+    Bulk operations complete on the `bulk_polls_to_complete`-th status read, or, when `bulk_complete_after_s`
+    is set, on the first read after that many seconds.
+    """
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        bulk_polls_to_complete: int = 2,
+        bulk_complete_after_s: float | None = None,
+    ) -> None:
+        self._clock = clock
+        self._monotonic: Callable[[], float] = (lambda: clock().timestamp()) if clock else time.monotonic
+        self._stores: dict[str, Store] = {}
+        self._lock = threading.Lock()
+        self.bulk_polls_to_complete = bulk_polls_to_complete
+        self.bulk_complete_after_s = bulk_complete_after_s
+        admin_schema()  # build (or reuse) the schema now rather than inside the first request
+
+    # ---- public API ----------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._clock() if self._clock else datetime.now(UTC)
+
+    def add_store(
+        self,
+        shop_id: str,
+        name: str | None = None,
+        currency: str = "USD",
+        access_token: str | None = None,
+        bucket_size: float = 2000,
+        restore_rate: float = 100.0,
+        iana_timezone: str = "UTC",
+    ) -> Store:
+        with self._lock:
+            if shop_id in self._stores:
+                raise ValueError(f"store {shop_id!r} already exists")
+            store = Store(
+                shop_id=shop_id,
+                name=name or shop_id,
+                currency=currency,
+                access_token=access_token or f"shpat_local_{shop_id}",
+                id_base=ID_SPACE_PER_STORE * (len(self._stores) + 1),
+                bucket=LeakyBucket(bucket_size, restore_rate, self._monotonic),
+                now=self.now,
+                iana_timezone=iana_timezone,
+            )
+            self._stores[shop_id] = store
+            return store
+
+    def store(self, shop_id: str) -> Store:
+        with self._lock:
+            if shop_id not in self._stores:
+                raise KeyError(f"unknown store {shop_id!r}")
+            return self._stores[shop_id]
+
+    def inject_fault(
+        self,
+        shop_id: str,
+        kind: str,
+        count: int | None = None,
+        rate: float | None = None,
+        seed: int | None = None,
+        latency_s: float = 0.0,
+        retry_after_s: float = 1.0,
+    ) -> None:
+        rule = FaultRule(kind, count=count, rate=rate, seed=seed, latency_s=latency_s, retry_after_s=retry_after_s)
+        self.store(shop_id).faults.add(rule)
+
+    def clear_faults(self, shop_id: str) -> None:
+        self.store(shop_id).faults.clear()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stores.clear()
+
+    def stats(self, shop_id: str) -> dict[str, Any]:
+        store = self.store(shop_id)
+        with store.stats_lock:
+            stats = store.stats.as_json()
+        stats["faults_injected"] = dict(store.faults.injected)
+        stats["throttle_status"] = store.bucket.status().as_json()
+        return stats
+
+    def inspect(self, shop_id: str) -> dict[str, Any]:
+        """A plain-JSON picture of a store's catalog and stock, for tests and the demo."""
+        store = self.store(shop_id)
+        with store.lock:
+            return _inspect(store)
+
+    # ---- bulk operations -----------------------------------------------------------------------------
+
+    def complete_bulk_operation(self, ctx: RequestContext, op: BulkOperation) -> None:
+        """Run a bulk query now and attach its JSONL (called when a status read finds it due)."""
+        document, problems = validate_bulk_query(admin_schema(), op.query)
+        bulk_ctx = RequestContext(self, ctx.store, ctx.base_url, bulk=True)
+        op.completed_at = ctx.store.now()
+        if document is None:
+            op.status, op.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
+            log.warning("bulk operation %s has an invalid query: %s", op.id, problems)
+            return
+        operation = next(d for d in document.definitions if isinstance(d, engine.OperationDefinitionNode))
+        result = engine.execute_document(bulk_ctx, document, operation, {})
+        if result.errors or result.data is None:
+            op.status, op.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
+            log.warning("bulk operation %s failed: %s", op.id, [e.message for e in result.errors or []])
+            return
+        output = to_jsonl(admin_schema(), document, result.data, group_objects=op.group_objects, seed=op.id)
+        op.result, op.object_count, op.root_object_count = output.body, output.object_count, output.root_object_count
+        op.status = "COMPLETED"
+
+    # ---- WSGI ----------------------------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            endpoint, values = _ROUTES.bind_to_environ(environ).match()
+            response = getattr(self, f"_on_{endpoint}")(request, **values)
+        except HTTPException as exc:
+            response = json_response({"errors": exc.description or exc.name}, status=exc.code or 500)
+        return response(environ, start_response)
+
+    def _existing(self, shop_id: str) -> Store:
+        try:
+            return self.store(shop_id)
+        except KeyError:
+            raise NotFound(f"unknown store {shop_id!r}") from None
+
+    def _on_graphql(self, request: Request, shop_id: str, version: str) -> Response:
+        store = self._existing(shop_id)
+        headers = {"X-Shopify-API-Version": API_VERSION}
+        if request.headers.get("X-Shopify-Access-Token") != store.access_token:
+            return json_response({"errors": INVALID_TOKEN}, status=401, headers=headers)
+        store.count_request()
+        body = request.get_json(silent=True)
+        fault = store.faults.next_fault()
+        if fault is not None:
+            faulted = self._apply_fault(store, fault, body, headers)
+            if faulted is not None:
+                return faulted
+        prepared = engine.prepare(body)
+        if isinstance(prepared, dict):
+            return json_response(prepared, headers=headers)
+        ctx = RequestContext(self, store, base_url=request.host_url.rstrip("/"))
+        outcome = engine.run(ctx, prepared)
+        store.record(cost=outcome.charged, throttled=outcome.throttled, mutations=outcome.mutations)
+        return json_response(outcome.body, headers=headers)
+
+    def _apply_fault(self, store: Store, fault: FaultRule, body: Any, headers: dict[str, str]) -> Response | None:
+        """The faulted answer (nothing executes), or None for pure latency."""
+        if fault.sleep_s:
+            time.sleep(fault.sleep_s)
+        if fault.kind == "latency":
+            return None
+        if fault.kind == "429":
+            message = (
+                "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+            )
+            return json_response({"errors": message}, 429, {**headers, "Retry-After": f"{fault.retry_after_s:.1f}"})
+        if fault.kind == "throttled":
+            prepared = engine.prepare(body)
+            requested = 0 if isinstance(prepared, dict) else prepared.requested_cost
+            outcome = engine.throttled(requested, store.bucket.status())
+            store.record(throttled=True)
+            return json_response(outcome.body, headers=headers)
+        if fault.kind == "500":
+            return json_response({"errors": "Internal Server Error"}, 500, headers)
+        return json_response({"errors": "Service Unavailable"}, 503, headers)  # "5xx" and an expired "timeout"
+
+    def _on_bulk_file(self, request: Request, shop_id: str, operation_id: int) -> Response:
+        store = self._existing(shop_id)
+        with store.lock:
+            op = store.bulk_operations.get(operation_id)
+            body = op.result if op is not None and op.status == "COMPLETED" else None
+        if body is None:
+            raise NotFound("no result file for this bulk operation")
+        return Response(body, content_type="application/jsonl")
+
+    # ---- control endpoints (mirror the Python methods) ------------------------------------------------
+
+    def _on_reset(self, request: Request) -> Response:
+        self.reset()
+        return json_response({"ok": True})
+
+    def _on_add_store(self, request: Request) -> Response:
+        kwargs = request.get_json(silent=True)
+        if not isinstance(kwargs, dict):
+            return json_response({"errors": "expected a JSON object of add_store arguments"}, 400)
+        try:
+            store = self.add_store(**kwargs)
+        except TypeError as exc:
+            return json_response({"errors": str(exc)}, 400)
+        except ValueError as exc:
+            return json_response({"errors": str(exc)}, 409)
+        return json_response(_store_summary(store), 201)
+
+    def _on_list_stores(self, request: Request) -> Response:
+        with self._lock:
+            stores = list(self._stores.values())
+        return json_response({"stores": [_store_summary(s) for s in stores]})
+
+    def _on_inspect_store(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        return json_response(self.inspect(shop_id))
+
+    def _on_inject_fault(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        kwargs = request.get_json(silent=True)
+        if not isinstance(kwargs, dict):
+            return json_response({"errors": "expected a JSON object of inject_fault arguments"}, 400)
+        try:
+            self.inject_fault(shop_id, **kwargs)
+        except (TypeError, ValueError) as exc:
+            return json_response({"errors": str(exc)}, 400)
+        return json_response({"faults": self.store(shop_id).faults.describe()}, 201)
+
+    def _on_clear_faults(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        self.clear_faults(shop_id)
+        return json_response({"faults": []})
+
+    def _on_stats(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        return json_response(self.stats(shop_id))
+
+
+def _store_summary(store: Store) -> dict[str, Any]:
+    return {
+        "shop_id": store.shop_id,
+        "name": store.name,
+        "currency": store.currency,
+        "myshopify_domain": store.myshopify_domain,
+        "admin_api_path": f"/stores/{store.shop_id}",
+        "bucket_size": store.bucket.capacity,
+        "restore_rate": store.bucket.restore_rate,
+    }
+
+
+def _inspect(store: Store) -> dict[str, Any]:
+    def variant_json(variant_id: int) -> dict[str, Any]:
+        variant = store.variants[variant_id]
+        item = store.inventory_items[variant.inventory_item_id]
+        return {
+            "id": gid("ProductVariant", variant.id),
+            "title": variant.title,
+            "sku": item.sku,
+            "barcode": variant.barcode,
+            "price": variant.price,
+            "inventory_policy": variant.inventory_policy,
+            "inventory_item_id": gid("InventoryItem", item.id),
+            "tracked": item.tracked,
+            "updated_at": iso(variant.updated_at),
+            "inventory": {
+                gid("Location", location_id): {
+                    "active": level.is_active,
+                    **{name: level.quantity(name) for name in ("available", "on_hand", *level.stored)},
+                }
+                for location_id, level in item.levels.items()
+            },
+        }
+
+    return {
+        **_store_summary(store),
+        "locations": [
+            {"id": gid("Location", loc.id), "name": loc.name, "primary": loc.is_primary, "active": loc.is_active}
+            for loc in store.locations.values()
+        ],
+        "products": [
+            {
+                "id": gid("Product", product.id),
+                "title": product.title,
+                "handle": product.handle,
+                "status": product.status,
+                "tags": product.tags,
+                "updated_at": iso(product.updated_at),
+                "variants": [variant_json(vid) for vid in product.variant_ids],
+            }
+            for product in store.products.values()
+        ],
+        "bulk_operations": [
+            {"id": gid("BulkOperation", op.id), "status": op.status, "object_count": op.object_count}
+            for op in store.bulk_operations.values()
+        ],
+    }

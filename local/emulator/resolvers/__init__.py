@@ -1,0 +1,37 @@
+"""Root fields the emulator answers. Any other root field is reported as not supported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from local.emulator.resolvers import bulk, catalog, inventory, product_set, shop
+
+Resolver = Callable[..., Any]
+
+QUERY_ROOT: dict[str, Resolver] = {
+    "shop": shop.shop,
+    "publicApiVersions": shop.public_api_versions,
+    "node": shop.node,
+    "nodes": shop.nodes,
+    "products": catalog.products,
+    "product": catalog.product,
+    "productVariants": catalog.product_variants,
+    "productVariant": catalog.product_variant,
+    "inventoryItem": inventory.inventory_item,
+    "inventoryItems": inventory.inventory_items,
+    "inventoryLevel": inventory.inventory_level,
+    "locations": inventory.locations,
+    "location": inventory.location,
+    "bulkOperation": bulk.bulk_operation,
+    "bulkOperations": bulk.bulk_operations,
+    "currentBulkOperation": bulk.current_bulk_operation,
+}
+
+MUTATION_ROOT: dict[str, Resolver] = {
+    "productSet": product_set.product_set,
+    "inventorySetQuantities": inventory.inventory_set_quantities,
+    "inventoryActivate": inventory.inventory_activate,
+    "bulkOperationRunQuery": bulk.bulk_operation_run_query,
+    "bulkOperationCancel": bulk.bulk_operation_cancel,
+}
