@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from werkzeug.wrappers import Request, Response
 from local.http_server import BackgroundServer
 from local.lambda_runtime import LocalLambdaRuntime
 from local.template import LOCAL_ACCOUNT_ID
+
+log = logging.getLogger("local.api")
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload quota
 HEALTH_PATH = "/health"
@@ -83,7 +87,13 @@ class ApiGatewayShim:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        return self._respond(request)(environ, start_response)
+        started = time.monotonic()
+        response = self._respond(request)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        log.info(
+            "%s %s -> %d (%.0f ms)", request.method, request.full_path.rstrip("?"), response.status_code, elapsed_ms
+        )
+        return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
         if request.path == HEALTH_PATH and request.method == "GET":

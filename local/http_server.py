@@ -12,14 +12,13 @@ LOOPBACK = "127.0.0.1"
 
 class _SilentRequestHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
-        """Internal endpoints would drown the API's access log."""
+        """The apps log what matters themselves; werkzeug's access lines would mix with moto's."""
 
 
 class BackgroundServer:
-    def __init__(self, app: Any, *, port: int = 0, name: str, log_requests: bool = True) -> None:
+    def __init__(self, app: Any, *, port: int = 0, name: str) -> None:
         """`port` 0 picks a free port."""
-        handler = WSGIRequestHandler if log_requests else _SilentRequestHandler
-        self._server = make_server(LOOPBACK, port, app, threaded=True, request_handler=handler)
+        self._server = make_server(LOOPBACK, port, app, threaded=True, request_handler=_SilentRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
     @property

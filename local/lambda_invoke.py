@@ -101,6 +101,6 @@ def _aws_error(status: int, error_type: str, message: str) -> Response:
 
 
 def serve_lambda_api(runtime: LocalLambdaRuntime, port: int = 0) -> BackgroundServer:
-    server = BackgroundServer(LambdaInvokeApi(runtime), port=port, name="lambda-invoke", log_requests=False)
+    server = BackgroundServer(LambdaInvokeApi(runtime), port=port, name="lambda-invoke")
     server.start()
     return server

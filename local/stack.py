@@ -160,13 +160,14 @@ class LocalStack:
         self.poller = StreamPoller(list(consumers_for(self.runtime, self.resources.stream_arns, destinations)))
         if self._start_stream_poller:
             self.poller.start()
-        self.scheduler = LocalScheduler(self.runtime, time_scale=self._schedule_time_scale)
-        if self._start_scheduler:
-            self.scheduler.start()
         self.api = ApiGatewayShim(self.runtime, stage=self.environment, ready=False)
         self.api_url = self._serve(serve_api(self.api, self.ports.api)).url
         if self._register_stores:
             self._register_demo_stores()
+        # After registration, so the first scheduled runs find the stores.
+        self.scheduler = LocalScheduler(self.runtime, time_scale=self._schedule_time_scale)
+        if self._start_scheduler:
+            self.scheduler.start()
         self.api.mark_ready(api=self.api_url, emulator=self.emulator_url or None, moto=self.moto_url)
 
     def stop(self) -> None:
@@ -304,6 +305,7 @@ def _forget_process_caches() -> None:
 
 def main() -> None:
     logging.basicConfig(level=os.environ.get("SHOPSYNC_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines; local.api logs the API
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
