@@ -14,7 +14,7 @@ import boto3
 from local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION, SamTemplate, TemplateError, function_arn, local_stack_name
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import CreateTableInputTypeDef
+    from mypy_boto3_dynamodb.type_defs import CreateTableInputTypeDef, TableDescriptionTypeDef
 
 # Queue properties with a local meaning (encryption, tags and policies have none in moto).
 _QUEUE_ATTRIBUTES = (
@@ -77,28 +77,7 @@ class LocalResources:
 
     def _create_table(self, logical_id: str, properties: Mapping[str, Any]) -> None:
         name = self.physical_name(logical_id)
-        client = boto3.client("dynamodb")
-        request: CreateTableInputTypeDef = {
-            "TableName": name,
-            "AttributeDefinitions": properties["AttributeDefinitions"],
-            "KeySchema": properties["KeySchema"],
-            "BillingMode": properties.get("BillingMode", "PROVISIONED"),
-        }
-        if request["BillingMode"] == "PROVISIONED":
-            request["ProvisionedThroughput"] = properties["ProvisionedThroughput"]
-        for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            if index_kind in properties:
-                request[index_kind] = properties[index_kind]
-        stream = properties.get("StreamSpecification")
-        if stream:
-            request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
-        description = client.create_table(**request)["TableDescription"]
-        ttl = properties.get("TimeToLiveSpecification")
-        if ttl and ttl.get("Enabled"):
-            # moto stores the setting but never expires items: TTL logic is tested in our own code.
-            client.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
-            )
+        description = create_table(name, properties)
         self._attributes[logical_id] = {"Ref": name, "Arn": description["TableArn"]}
         if "LatestStreamArn" in description:
             self._attributes[logical_id]["StreamArn"] = description["LatestStreamArn"]
@@ -111,6 +90,33 @@ class LocalResources:
         url = boto3.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
         arn = f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:{name}"
         self._attributes[logical_id] = {"Ref": url, "QueueUrl": url, "Arn": arn, "QueueName": name}
+
+
+def create_table(table_name: str, properties: Mapping[str, Any]) -> TableDescriptionTypeDef:
+    """A table from its template properties (keys, indexes, billing, stream, TTL) under the current endpoint."""
+    client = boto3.client("dynamodb")
+    request: CreateTableInputTypeDef = {
+        "TableName": table_name,
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "KeySchema": properties["KeySchema"],
+        "BillingMode": properties.get("BillingMode", "PROVISIONED"),
+    }
+    if request["BillingMode"] == "PROVISIONED":
+        request["ProvisionedThroughput"] = properties["ProvisionedThroughput"]
+    for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if index_kind in properties:
+            request[index_kind] = properties[index_kind]
+    stream = properties.get("StreamSpecification")
+    if stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    description = client.create_table(**request)["TableDescription"]
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        # moto stores the setting but never expires items: TTL logic is tested in our own code.
+        client.update_time_to_live(
+            TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+        )
+    return description
 
 
 def _attribute_text(value: Any) -> str:
