@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from local.emulator.validation import merge_missing_arguments, shopify_validatio
 
 log = logging.getLogger(__name__)
 
+Problems = list[tuple[list[str], str]]
 THROTTLED_ERROR = {
     "message": "Throttled",
     "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
@@ -200,12 +202,10 @@ def _coerce_variables(
                     _invalid_variable(name, str(var_type), None, [([], "Expected value to not be null")], location)
                 )
             continue
-        problems: list[tuple[list[str], str]] = []
+        problems: Problems = []
 
-        def on_error(
-            path: list[str | int], _invalid: Any, error: GraphQLError, sink: list[tuple[list[str], str]] = problems
-        ) -> None:
-            sink.append(([str(p) for p in path], _explain(error)))
+        def on_error(path: list[str | int], _invalid: Any, error: GraphQLError, sink: Problems = problems) -> None:
+            sink.append(_problem([str(p) for p in path], error))
 
         coerced = coerce_input_value(raw[name], var_type, on_error)  # type: ignore[arg-type]
         if problems:
@@ -215,16 +215,16 @@ def _coerce_variables(
     return errors or values
 
 
-def _explain(error: GraphQLError) -> str:
-    message = error.message
-    if message.startswith("Field '") and "is not defined by type" in message:
-        type_name = message.rsplit("'", 2)[-2]
-        return f"Field is not defined on {type_name}"
-    return message
+def _problem(path: list[str], error: GraphQLError) -> tuple[list[str], str]:
+    """Shopify names the offending input field in the path and says "Field is not defined on <Type>"."""
+    unknown = re.match(r"^Field '(?P<field>[^']+)' is not defined by type '(?P<type>[^']+)'", error.message)
+    if unknown:
+        return [*path, unknown["field"]], f"Field is not defined on {unknown['type']}"
+    return path, error.message
 
 
 def _invalid_variable(
-    name: str, type_name: str, value: Any, problems: list[tuple[list[str], str]], location: dict[str, int] | None
+    name: str, type_name: str, value: Any, problems: Problems, location: dict[str, int] | None
 ) -> dict[str, Any]:
     message = f"Variable ${name} of type {type_name} was provided invalid value"
     if len(problems) == 1 and problems[0][0]:
