@@ -20,6 +20,8 @@ from local.emulator import ShopifyEmulator, serve_in_thread
 from shopsync.observability import logger as shopsync_logger
 from shopsync.settings import get_settings
 from shopsync.shopify import (
+    BulkOperationBusy,
+    BulkOperationFailed,
     BulkOperationPending,
     MaxCostExceeded,
     MutationOutcomeUnknown,
@@ -29,6 +31,7 @@ from shopsync.shopify import (
     ShopifyUnavailable,
     ShopifyUserErrors,
     assemble_bulk_objects,
+    cancel_bulk_operation,
     download_jsonl,
     iter_pages,
     load_document,
@@ -235,7 +238,7 @@ def test_throttled_answer_is_retried_after_the_refill_time() -> None:
 # -- faults -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["5xx", "429", "throttled"])
+@pytest.mark.parametrize("kind", ["5xx", "500", "429", "throttled"])
 def test_query_recovers_from_injected_faults(kind: str) -> None:
     emulator = make_emulator()
     clock = FakeClock()
@@ -249,8 +252,9 @@ def test_query_recovers_from_injected_faults(kind: str) -> None:
     assert client.stats.calls == 4
     if kind == "429":
         assert clock.sleeps == [2.0, 2.0, 2.0]  # Retry-After honoured
-    if kind == "5xx":
-        assert [round(wait) for wait in clock.sleeps] == [1, 2, 4]  # exponential, jitter < 25 %
+    if kind in {"5xx", "500"}:
+        # exponential 1, 2, 4 s, each with up to 25 % jitter
+        assert all(base <= wait <= base * 1.25 for base, wait in zip([1, 2, 4], clock.sleeps, strict=True))
 
 
 def test_random_faults_do_not_break_a_run() -> None:
@@ -549,3 +553,32 @@ def test_bulk_poll_gives_up_with_the_operation_id_when_time_runs_out() -> None:
         assert pending.operation_id == operation_id
     else:
         pytest.skip("the emulator completed the operation before the first poll")
+
+
+def test_bulk_start_beyond_the_concurrency_limit_is_busy() -> None:
+    emulator = make_emulator()
+    client = make_client(emulator, clock=FakeClock())
+    inner_query = render_bulk_products_export()
+    for _ in range(5):  # 2026-01+: five bulk queries may run at once
+        start_bulk_query(client, inner_query)
+
+    with pytest.raises(BulkOperationBusy) as raised:
+        start_bulk_query(client, inner_query)
+
+    assert raised.value.errors[0].code in {"OPERATION_IN_PROGRESS", "LIMIT_REACHED"}
+    assert client.stats.retries == 0
+
+
+def test_canceled_or_unknown_bulk_operation_fails_the_poll() -> None:
+    emulator = make_emulator()
+    client = make_client(emulator, clock=FakeClock())
+    operation_id = start_bulk_query(client, render_bulk_products_export())
+
+    assert cancel_bulk_operation(client, operation_id) == "CANCELING"
+    with pytest.raises(BulkOperationFailed) as canceled:
+        poll_bulk_operation(client, operation_id, time_remaining_s=lambda: 60.0, poll_interval_s=0.01)
+    assert canceled.value.status == "CANCELED"
+
+    with pytest.raises(BulkOperationFailed) as unknown:
+        poll_bulk_operation(client, "gid://shopify/BulkOperation/1", time_remaining_s=lambda: 60.0)
+    assert unknown.value.status is None
