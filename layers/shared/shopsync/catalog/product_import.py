@@ -117,8 +117,10 @@ def _full_load(context: JobContext, state: dict[str, Any]) -> Outcome:
     while chunk := list(islice(remaining, WRITE_CHUNK)):
         _store(context, chunk)
         roots_done += len(chunk)
+        progress = {"mode": "full", "operation_id": operation_id, "roots_done": roots_done}
         if context.should_stop():
-            return Suspended({"mode": "full", "operation_id": operation_id, "roots_done": roots_done})
+            return Suspended(progress)
+        context.checkpoint(progress)
     logger.info("full load done", extra={"products": roots_done})
     return Completed(watermark=context.window_end)
 
