@@ -17,9 +17,9 @@ import httpx
 
 from local.emulator.app import ShopifyEmulator
 from local.emulator.schema import API_VERSION
+from local.emulator.testing import in_process_http
 
 CATALOG_SEED = 2026
-IN_PROCESS_BASE_URL = "http://emulator.local"
 PARENT = "us-parent"
 DEMO_STORES = (
     (PARENT, "US Store", "USD"),
@@ -205,7 +205,8 @@ def seed_demo_stores(base_url: str | None = None, *, emulator: ShopifyEmulator |
     if base_url is not None:
         client = httpx.Client(base_url=base_url.rstrip("/"), timeout=30.0)
     else:
-        client = httpx.Client(transport=httpx.WSGITransport(app=emulator), base_url=IN_PROCESS_BASE_URL)
+        assert emulator is not None
+        client = in_process_http(emulator)
     root = str(client.base_url).rstrip("/")
     parent_catalog = build_catalog()
     summary = SeedSummary(base_url=root, stores={})
