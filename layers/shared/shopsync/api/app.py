@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from shopsync.api import associations, jobs, shops
+from shopsync.api import associations, jobs, presell, products, shops
 from shopsync.errors import ShopsyncError
 from shopsync.observability import logger
 
@@ -17,6 +17,8 @@ API_VERSION = "1.0.0"
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(shops.router)
 app.include_router(jobs.router)
+app.include_router(presell.router)
+app.include_router(products.router)
 app.include_router(associations.router)
 
 

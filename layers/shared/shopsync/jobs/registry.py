@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from shopsync.catalog.association import ASSOCIATION
 from shopsync.catalog.product_import import PRODUCT_IMPORT
+from shopsync.catalog.refresh import CATALOG_REFRESH
 from shopsync.errors import NotFound
 from shopsync.jobs.runner import JobDefinition
 from shopsync.models.jobs import JobName
@@ -22,6 +23,7 @@ class RegisteredJob:
 JOBS: dict[JobName, RegisteredJob] = {
     JobName.PRODUCT_IMPORT: RegisteredJob(PRODUCT_IMPORT, lambda settings: settings.product_import_function),
     JobName.ASSOCIATION: RegisteredJob(ASSOCIATION, lambda settings: settings.association_function),
+    JobName.CATALOG_REFRESH: RegisteredJob(CATALOG_REFRESH, lambda settings: settings.catalog_refresh_function),
 }
 
 

@@ -104,3 +104,23 @@ class Membership(BaseModel):
     @property
     def is_member(self) -> bool:
         return self.category is not None
+
+
+class RejectedRow(BaseModel):
+    row: int = Field(description="CSV: the spreadsheet row (header = 1); JSON: the item's position, from 1")
+    reason: str
+
+
+class UploadResult(BaseModel):
+    """What an upload did: valid rows are stored, each rejected row says why."""
+
+    received: int = Field(description="data rows in the upload")
+    created: int = 0
+    updated: int = 0
+    unchanged: int = Field(default=0, description="rows identical to what is stored; nothing written")
+    rejected: list[RejectedRow] = Field(default_factory=list)
+
+
+class PurchaseOrderUploadResult(UploadResult):
+    format: str = Field(description="csv or json")
+    mapping: str = Field(description="the column mapping applied")

@@ -1,0 +1,22 @@
+"""Catalog refresh (pre-sell membership): on its schedules (15-min incremental, nightly full), or queued by the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shopsync.catalog.refresh import CATALOG_REFRESH
+from shopsync.jobs import runner
+from shopsync.models.jobs import JobInvocation
+from shopsync.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@event_parser(model=JobInvocation)
+def lambda_handler(event: JobInvocation, context: LambdaContext) -> dict[str, Any]:
+    runs = runner.execute(CATALOG_REFRESH, event, context.get_remaining_time_in_millis)
+    return {"runs": [run.model_dump(mode="json", include={"run_id", "shop_id", "status", "counts"}) for run in runs]}
