@@ -9,7 +9,7 @@ import pytest
 
 from functions.api.app import lambda_handler as api_handler
 from functions.product_import.app import lambda_handler as import_handler
-from shopsync.catalog.identifiers import normalize_sku
+from shopsync.catalog.identifiers import legacy_id, normalize_sku
 from shopsync.errors import ChildStoreRefused
 from shopsync.jobs.clock import utc_now
 from shopsync.jobs.registry import registered_job
@@ -38,20 +38,18 @@ def run_import(params: dict | None = None, timeout_s: int = 600, shop_id: str | 
     return run
 
 
-def change_price(shopify: RunningEmulator, product_gid: str, variant_gid: str, price: str) -> None:
+def rename_product(shopify: RunningEmulator, product_gid: str, title: str) -> None:
+    """Change a product the way merchant tooling does: productSet through the Admin API."""
     mutation = """
-    mutation ChangePrice($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
-      productVariantsBulkUpdate(productId: $productId, variants: $variants) { userErrors { field message } }
+    mutation Rename($input: ProductSetInput!) {
+      productSet(input: $input, synchronous: true) { product { id } userErrors { field message } }
     }"""
     response = httpx.post(
         f"{shopify.store_url('us-parent')}/admin/api/2026-07/graphql.json",
         headers={"X-Shopify-Access-Token": "shpat_local_us-parent"},
-        json={
-            "query": mutation,
-            "variables": {"productId": product_gid, "variants": [{"id": variant_gid, "price": price}]},
-        },
+        json={"query": mutation, "variables": {"input": {"id": product_gid, "title": title}}},
     )
-    assert response.json()["data"]["productVariantsBulkUpdate"]["userErrors"] == []
+    assert response.json()["data"]["productSet"]["userErrors"] == []
 
 
 def test_full_import_stores_every_parent_variant_with_identifiers_and_parent_link(demo_shops, shopify):
@@ -65,7 +63,7 @@ def test_full_import_stores_every_parent_variant_with_identifiers_and_parent_lin
     assert stored.counts.read == stored.counts.written == len(variants) >= 200
     assert stored.shopify_cost > 0 and stored.shopify_calls >= 3  # start, poll, download
     sample = variants[0]
-    product = catalog_store.get_product(sample["legacyResourceId"])
+    product = catalog_store.get_product(legacy_id(sample["id"]))
     assert product is not None and product.sku == sample["sku"]
     (link,) = catalog_store.get_associations(product.product_id)
     assert (link.shop_id, link.shopify_variant_id) == ("us-parent", sample["id"])
@@ -80,25 +78,20 @@ def test_incremental_run_writes_only_what_changed(demo_shops, shopify):
     # Given: nothing changed since the full load → an incremental run writes nothing (idempotent re-run)
     quiet = job_store.get_run(run_import()["run_id"])
     assert quiet.completed and quiet.counts.written == 0
-    # When: one variant's price changes in Shopify
-    variant = parent_variants(shopify)[5]
-    product_gid = next(
-        p["id"]
-        for p in httpx.get(f"{shopify.base_url}/_emulator/stores/us-parent").json()["products"]
-        if any(v["id"] == variant["id"] for v in p["variants"])
-    )
-    change_price(shopify, product_gid, variant["id"], "123.45")
+    # When: one product is renamed in Shopify
+    product = httpx.get(f"{shopify.base_url}/_emulator/stores/us-parent").json()["products"][3]
+    rename_product(shopify, product["id"], "Renamed Tee")
     changed = job_store.get_run(run_import()["run_id"])
-    # Then: that product is re-read (with its siblings, within the overlap) and only the changed variant is written
-    assert changed.counts.written == 1
-    assert catalog_store.get_product(variant["legacyResourceId"]).price == "123.45"
+    # Then: only that product's variants are written; everything else read in the overlap is unchanged
+    assert changed.counts.written == len(product["variants"])
+    assert catalog_store.get_product(legacy_id(product["variants"][0]["id"])).title == "Renamed Tee"
 
 
 def test_child_store_is_refused_and_nothing_changes(demo_shops, shopify):
     with pytest.raises(ChildStoreRefused, match="child store"):
         run_import(shop_id="eu-child")
     assert job_store.list_runs(IMPORT) == []
-    assert catalog_store.get_product(parent_variants(shopify)[0]["legacyResourceId"]) is None
+    assert catalog_store.get_product(legacy_id(parent_variants(shopify)[0]["id"])) is None
 
 
 def test_run_now_for_a_child_store_is_a_422_with_the_reason(demo_shops):
