@@ -34,7 +34,7 @@ def catalog_product(number: int) -> CatalogProduct:
         shopify_variant_id=f"gid://shopify/ProductVariant/{1000 + number}",
         inventory_item_id=f"gid://shopify/InventoryItem/{2000 + number}",
         sku=f"SKU-{number}",
-        barcode=f"00000000000{number}",
+        barcode=None if number == 3 else f"00000000000{number}",
         title=f"Tee {number}",
         variant_title="M",
         handle=f"tee-{number}",
@@ -183,6 +183,14 @@ def test_refresh_adds_to_presell_catalog_and_audit_shows_it():
     stored = membership_item("1001")
     assert "category" not in stored and stored["removal_cause"] == "IN_STOCK"
     assert presell_store.all_members() == set()
+
+
+def test_audit_of_a_product_without_barcode_or_purchase_orders():
+    # a stored product drops its empty attributes; reading it back must not need them
+    status, audit = call("GET", "/products/1003")
+    assert status == 200 and audit["identifiers"]["barcode"] is None
+    assert audit["membership"] is None and audit["evaluation"]["next_refresh_action"] == "NONE"
+    assert call("GET", "/products/999")[0] == 404
 
 
 def test_refresh_writes_nothing_when_nothing_changed():

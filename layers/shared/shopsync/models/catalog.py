@@ -18,9 +18,9 @@ class CatalogProduct(BaseModel):
     product_id: str = Field(description="shopsync id: the parent variant's numeric id")
     shopify_product_id: str
     shopify_variant_id: str
-    inventory_item_id: str | None
-    sku: str | None
-    barcode: str | None
+    inventory_item_id: str | None = None
+    sku: str | None = None
+    barcode: str | None = None
     title: str
     variant_title: str
     handle: str
@@ -56,6 +56,6 @@ class Association(BaseModel):
     shop_id: str
     shopify_product_id: str
     shopify_variant_id: str
-    inventory_item_id: str | None
+    inventory_item_id: str | None = None
     source: AssociationSource
     linked_at: datetime
