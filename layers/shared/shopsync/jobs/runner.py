@@ -249,8 +249,8 @@ def _run(definition: JobDefinition, run: JobRun, shop: Shop, time_remaining_ms: 
     else:
         if outcome.watermark is not None:
             job_store.save_watermark(definition.name, shop.shop_id, outcome.watermark, run.run_id)
-        if cursor is not None:
-            job_store.clear_cursor(definition.name, shop.shop_id)
+        # Also when the run started fresh: its own checkpoints must not make the next run resume a finished window.
+        job_store.clear_cursor(definition.name, shop.shop_id)
         finished = _finish(context, RunStatus.FINISHED, completed=True, watermark=outcome.watermark)
     metrics.add_metric(name="JobSucceeded", unit=MetricUnit.Count, value=1)
     return finished
