@@ -24,13 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
 
 import boto3
 import httpx
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import BaseWSGIServer
 
 from local.api_gateway import ApiGatewayShim, serve_api
+from local.emulator import ShopifyEmulator, serve_in_thread
+from local.emulator.seed import SeedSummary, seed_demo_stores
 from local.http_server import LOOPBACK, BackgroundServer
 from local.lambda_invoke import serve_lambda_api
 from local.lambda_runtime import FailureDestinations, Handler, LocalLambdaRuntime
@@ -67,27 +69,25 @@ class Ports:
         return cls(api=0, emulator=0, moto=0, lambda_api=0)
 
 
-@dataclass(frozen=True)
-class DemoStore:
-    shop_id: str
-    role: str
-    identifier_type: str
-    currency: str
-    name: str
-
-    @property
-    def token(self) -> str:
-        return f"shpat_local_{self.shop_id}"  # what the emulator's seed accepts
-
-
-DEMO_STORES = (
-    DemoStore("us-parent", "parent", "SKU", "USD", "US Store"),
-    DemoStore("eu-child", "child", "SKU", "EUR", "EU Store"),
-    DemoStore("uk-child", "child", "BARCODE", "GBP", "UK Store"),
-)
+# How the stack registers the emulator's seeded stores (the seed decides names, currencies and tokens).
+STORE_REGISTRATION = {
+    "us-parent": {"role": "parent", "identifier_type": "SKU"},
+    "eu-child": {"role": "child", "identifier_type": "SKU"},
+    "uk-child": {"role": "child", "identifier_type": "BARCODE"},
+}
 
 
 class LocalStack:
+    # Set by start(), in this order.
+    moto_url: str
+    resources: LocalResources
+    runtime: LocalLambdaRuntime
+    lambda_url: str
+    poller: StreamPoller
+    api: ApiGatewayShim
+    api_url: str
+    scheduler: LocalScheduler
+
     def __init__(
         self,
         *,
@@ -110,16 +110,16 @@ class LocalStack:
         self._start_scheduler = start_scheduler
         self._start_stream_poller = start_stream_poller
         self._with_emulator = with_emulator
-        self._register_stores = register_stores and with_emulator
+        self._register_stores = register_stores
         self._schedule_time_scale = schedule_time_scale
         self._async_retry_delay_seconds = async_retry_delay_seconds
         self._handlers = dict(handlers or {})
         self._env_before: dict[str, str | None] = {}
         self._servers: list[BackgroundServer] = []
         self._moto: ThreadedMotoServer | None = None
-        self.emulator: Any = None
+        self.emulator: ShopifyEmulator | None = None
         self.emulator_url = ""
-        self._emulator_server: Any = None
+        self._emulator_server: BaseWSGIServer | None = None
 
     # -- lifecycle
 
@@ -155,15 +155,14 @@ class LocalStack:
         self.lambda_url = lambda_server.url
         self._set_env({"AWS_ENDPOINT_URL_LAMBDA": self.lambda_url})
         _forget_process_caches()
-        if self._with_emulator:
-            self._start_emulator()
+        seed = self._start_emulator() if self._with_emulator else None
         self.poller = StreamPoller(list(consumers_for(self.runtime, self.resources.stream_arns, destinations)))
         if self._start_stream_poller:
             self.poller.start()
         self.api = ApiGatewayShim(self.runtime, stage=self.environment, ready=False)
         self.api_url = self._serve(serve_api(self.api, self.ports.api)).url
-        if self._register_stores:
-            self._register_demo_stores()
+        if self._register_stores and seed is not None:
+            self._register_demo_stores(seed)
         # After registration, so the first scheduled runs find the stores.
         self.scheduler = LocalScheduler(self.runtime, time_scale=self._schedule_time_scale)
         if self._start_scheduler:
@@ -174,13 +173,14 @@ class LocalStack:
         for component in (getattr(self, "scheduler", None), getattr(self, "poller", None)):
             if component is not None:
                 component.stop()
-        if hasattr(self, "runtime"):
-            self.runtime.wait_until_idle(timeout_seconds=5)
+        if hasattr(self, "runtime") and not self.runtime.wait_until_idle(timeout_seconds=5):
+            log.warning("stopping while asynchronous invocations are still running")
         for server in reversed(self._servers):
             server.stop()
         self._servers.clear()
         if self._emulator_server is not None:
             self._emulator_server.shutdown()
+            self._emulator_server.server_close()
             self._emulator_server = None
         if self._moto is not None:
             httpx.post(f"{self.moto_url}/moto-api/reset", timeout=5)
@@ -223,31 +223,28 @@ class LocalStack:
                     )
         return merged
 
-    def _start_emulator(self) -> None:
-        from local.emulator import ShopifyEmulator, serve_in_thread
-        from local.emulator.seed import seed_demo_stores
-
+    def _start_emulator(self) -> SeedSummary:
         self.emulator = ShopifyEmulator()
-        seed_demo_stores(emulator=self.emulator)
+        seed = seed_demo_stores(emulator=self.emulator)
         self._emulator_server, self.emulator_url = serve_in_thread(
             self.emulator, host=LOOPBACK, port=self.ports.emulator
         )
         secrets = boto3.client("secretsmanager")
-        for store in DEMO_STORES:
-            secrets.create_secret(Name=self.secret_name(store.shop_id), SecretString=store.token)
+        for store in seed.stores.values():
+            secrets.create_secret(Name=self.secret_name(store.shop_id), SecretString=store.access_token)
+        return seed
 
-    def _register_demo_stores(self) -> None:
+    def _register_demo_stores(self, seed: SeedSummary) -> None:
         api_version = str(self.template.parameters["ShopifyApiVersion"])
         with httpx.Client(base_url=self.api_url, timeout=30) as client:
-            for store in DEMO_STORES:
+            for store in seed.stores.values():
                 response = client.put(
                     f"/shops/{store.shop_id}",
                     json={
-                        "role": store.role,
+                        **STORE_REGISTRATION[store.shop_id],
                         "name": store.name,
                         "admin_api_base_url": self.store_url(store.shop_id),
                         "api_version": api_version,
-                        "identifier_type": store.identifier_type,
                         "currency": store.currency,
                         "token_secret_name": self.secret_name(store.shop_id),
                     },
@@ -305,7 +302,8 @@ def _forget_process_caches() -> None:
 
 def main() -> None:
     logging.basicConfig(level=os.environ.get("SHOPSYNC_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines; local.api logs the API
+    for chatty in ("werkzeug", "httpx", "botocore"):  # per-request lines; local.api logs the API's requests
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -316,7 +314,7 @@ def main() -> None:
     time_scale = float(os.environ.get("SHOPSYNC_SCHEDULE_TIME_SCALE", "1"))
     with LocalStack(schedule_time_scale=time_scale) as stack:
         print(f"API (ApiFunction)   {stack.api_url}   health: {stack.api_url}/health", flush=True)
-        print(f"Shopify emulator    {stack.emulator_url}   stores: {', '.join(s.shop_id for s in DEMO_STORES)}")
+        print(f"Shopify emulator    {stack.emulator_url}   stores: {', '.join(STORE_REGISTRATION)}")
         print(f"moto (AWS)          {stack.moto_url}   table: {stack.table_name}")
         print(f"Lambda invoke API   {stack.lambda_url}")
         print("Ctrl-C to stop.", flush=True)
