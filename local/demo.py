@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import time
+import warnings
 from typing import Any
 
 import httpx
@@ -42,8 +45,17 @@ def _run_job(api: httpx.Client, job: str, body: dict[str, Any]) -> dict[str, Any
     return _wait_for_run(api, run_id)
 
 
+def _quiet_logs() -> None:
+    """The demo prints a story; the functions' JSON logs and EMF metrics are what `make up` shows."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
 def main() -> None:
     started = time.monotonic()
+    _quiet_logs()
     _say("shopsync demo — starting the embedded stack (moto, Shopify emulator, API, Lambda shim)…")
     with LocalStack(ports=Ports.from_env(), start_scheduler=False) as stack:
         _say(f"  API {stack.api_url}   Shopify emulator {stack.emulator_url}   moto {stack.moto_url}")

@@ -78,6 +78,7 @@ def test_incremental_run_writes_only_what_changed(demo_shops, shopify):
     # Given: nothing changed since the full load → an incremental run writes nothing (idempotent re-run)
     quiet = job_store.get_run(run_import()["run_id"])
     assert quiet.completed and quiet.counts.written == 0
+    assert quiet.counts.read == quiet.counts.skipped > 0, "the overlap re-reads the recent changes, then dedupes"
     # When: one product is renamed in Shopify
     product = httpx.get(f"{shopify.base_url}/_emulator/stores/us-parent").json()["products"][3]
     rename_product(shopify, product["id"], "Renamed Tee")

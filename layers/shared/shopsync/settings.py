@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     run_history_days: int = Field(default=30, validation_alias="RUN_HISTORY_DAYS", ge=1)
     # Incremental imports re-read this much before the watermark; dedupe drops what was already seen.
     overlap_seconds: int = Field(default=300, validation_alias="OVERLAP_SECONDS", ge=0)
-    bulk_poll_interval_s: float = Field(default=5.0, validation_alias="BULK_POLL_INTERVAL_S", gt=0)
+    bulk_poll_interval_s: float = Field(default=2.0, validation_alias="BULK_POLL_INTERVAL_S", gt=0)
     secret_cache_seconds: int = Field(default=300, validation_alias="SECRET_CACHE_SECONDS", ge=0)
 
 
