@@ -41,21 +41,12 @@ def _alarms() -> dict[str, dict[str, Any]]:
     return _of_type("AWS::CloudWatch::Alarm")
 
 
-def _alarm_metrics(alarm: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The alarm's metric, or each metric of a metric-math alarm."""
-    if "MetricName" in alarm:
-        yield {"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"], "Dimensions": alarm["Dimensions"]}
-    for query in alarm.get("Metrics", []):
-        if "MetricStat" in query:
-            yield query["MetricStat"]["Metric"]
-
-
 def _alarmed(namespace: str, metric_name: str, dimension: dict[str, Any]) -> list[str]:
     return [
         alarm_id
         for alarm_id, alarm in _alarms().items()
-        for metric in _alarm_metrics(alarm)
-        if (metric["Namespace"], metric["MetricName"]) == (namespace, metric_name) and dimension in metric["Dimensions"]
+        if (alarm.get("Namespace"), alarm.get("MetricName")) == (namespace, metric_name)
+        and dimension in alarm["Dimensions"]
     ]
 
 
@@ -111,17 +102,12 @@ def test_every_alarm_notifies_the_alerts_topic() -> None:
         assert {"Ref": "AlertsTopic"} in alarm["AlarmActions"], alarm_id
 
 
-@pytest.mark.parametrize(("function", "event", "properties"), _events("ScheduleV2"))
+@pytest.mark.parametrize(("function", "event", "properties"), _events("ScheduleV2") + _events("Schedule"))
 def test_schedules_have_a_retry_cap_and_an_alarmed_dead_letter_queue(
     function: str, event: str, properties: dict[str, Any]
 ) -> None:
     assert 0 <= properties["RetryPolicy"]["MaximumRetryAttempts"] <= 5
     _assert_queue_alarmed(properties["DeadLetterConfig"]["Arn"])
-
-
-def test_no_legacy_schedule_events_without_retry_settings() -> None:
-    # EventBridge rules (Schedule) cannot take a RetryPolicy through SAM as ScheduleV2 does.
-    assert _events("Schedule") == []
 
 
 @pytest.mark.parametrize("function", sorted(_async_invoked_functions()))
