@@ -81,6 +81,7 @@ class ShopifyEmulator:
     def add_store(
         self,
         shop_id: str,
+        *,
         name: str | None = None,
         currency: str = "USD",
         access_token: str | None = None,
@@ -114,6 +115,7 @@ class ShopifyEmulator:
         self,
         shop_id: str,
         kind: str,
+        *,
         count: int | None = None,
         rate: float | None = None,
         seed: int | None = None,

@@ -76,7 +76,8 @@ def validate_bulk_query(schema: GraphQLSchema, query: str) -> tuple[DocumentNode
         first = walk.nodes_selected[0]
         problems.append(
             "All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: "
-            f"'{first} {{ edges {{ node {{'. Selecting via 'nodes' is not supported. Invalid connection fields: {names}."
+            f"'{first} {{ edges {{ node {{'. Selecting via 'nodes' is not supported. "
+            f"Invalid connection fields: {names}."
         )
     if walk.connections > MAX_CONNECTIONS:
         problems.append(f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections.")

@@ -1,7 +1,7 @@
 """Query cost like Shopify's calculated cost, calibrated on the live 2026-04 recordings.
 
 Rules (reference §7.2, observed): scalars and enums 0; an object 1; lists of objects are not multiplied;
-a connection costs 2 + m(page size) × (cost of one node), with m(n) = max(1, floor(2·ln n)) and m(0) = 0;
+a connection costs 2 + m(page size) * (cost of one node), with m(n) = max(1, floor(2·ln n)) and m(0) = 0;
 pageInfo and cursors are free; a mutation root field costs 10, its payload object and the payload's direct
 object children are free (deeper selections are charged as usual).
 """

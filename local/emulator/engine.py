@@ -77,20 +77,10 @@ def resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
 
 def prepare(body: Any) -> PreparedOperation | dict[str, Any]:
     """Parse, validate and cost a request body; a dict is an error response to return as is."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("query"), str):
-        return {"errors": [{"message": "No query string was present", "extensions": {"code": "BAD_REQUEST"}}]}
-    schema = admin_schema()
-    try:
-        document = parse(body["query"])
-    except GraphQLError as exc:
-        return {"errors": [_syntax_error(exc)]}
-    errors = validate(schema, document)
-    if errors:
-        formatted = [shopify_validation_error(document, e) for e in errors]
-        return {"errors": merge_missing_arguments(formatted)}
-    operation = _select_operation(document, body.get("operationName"))
-    if isinstance(operation, dict):
-        return operation
+    parsed = _parse_and_validate(body)
+    if isinstance(parsed, dict):
+        return parsed
+    document, operation = parsed
     raw_variables = body.get("variables") or {}
     if not isinstance(raw_variables, Mapping):
         return {"errors": [{"message": "Variables must be an object", "extensions": {"code": "BAD_REQUEST"}}]}
@@ -98,8 +88,23 @@ def prepare(body: Any) -> PreparedOperation | dict[str, Any]:
     if isinstance(variables, list):
         return {"errors": variables}
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    cost = QueryCost(schema, operation, fragments, variables)
+    cost = QueryCost(admin_schema(), operation, fragments, variables)
     return PreparedOperation(document, operation, dict(raw_variables), cost, cost.requested())
+
+
+def _parse_and_validate(body: Any) -> tuple[DocumentNode, OperationDefinitionNode] | dict[str, Any]:
+    if not isinstance(body, Mapping) or not isinstance(body.get("query"), str):
+        return {"errors": [{"message": "No query string was present", "extensions": {"code": "BAD_REQUEST"}}]}
+    try:
+        document = parse(body["query"])
+    except GraphQLError as exc:
+        return {"errors": [_syntax_error(exc)]}
+    errors = validate(admin_schema(), document)
+    if errors:
+        formatted = [shopify_validation_error(document, e) for e in errors]
+        return {"errors": merge_missing_arguments(formatted)}
+    operation = _select_operation(document, body.get("operationName"))
+    return operation if isinstance(operation, dict) else (document, operation)
 
 
 def run(ctx: RequestContext, prepared: PreparedOperation) -> Outcome:

@@ -33,7 +33,13 @@ def required_key(info: GraphQLResolveInfo) -> str:
 
 
 def replay_or_run(
-    store: Store, key: str, mutation: str, arguments: dict[str, Any], run: Callable[[], T], mismatch: Callable[[], T]
+    store: Store,
+    key: str,
+    mutation: str,
+    arguments: dict[str, Any],
+    *,
+    run: Callable[[], T],
+    mismatch: Callable[[], T],
 ) -> T:
     """Same key and same arguments: the first outcome again, nothing re-applied. Different arguments: `mismatch`."""
     fingerprint = json.dumps({"mutation": mutation, "arguments": arguments}, sort_keys=True, default=str)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast
 
 T = TypeVar("T")
 FieldKind = Literal["text", "keyword", "time", "id", "number", "bool", "tag", "tag_not", "enum"]
@@ -233,7 +233,8 @@ def _term(token: str) -> Node:
     match = _TERM.match(token)
     assert match is not None  # the pattern accepts any string
     value = _unquote(match["value"])
-    term = Term(match["field"], match["cmp"] or ":", value) if match["field"] else Term(None, ":", _unquote(token))
+    comparator = cast(Comparator, match["cmp"] or ":")
+    term = Term(match["field"], comparator, value) if match["field"] else Term(None, ":", _unquote(token))
     return Not(term) if match["neg"] and match["field"] else term
 
 
@@ -273,9 +274,9 @@ def _keyword_match(actual: str, wanted: str) -> bool:
 def _text_match(actual: str, wanted: str) -> bool:
     """Free text: every word of the query appears in the value (prefix match with a trailing *)."""
     words = re.findall(r"\w+", actual.casefold())
-    for token in wanted.casefold().split():
-        prefix = token.endswith("*")
-        token = token.rstrip("*")
+    for raw in wanted.casefold().split():
+        prefix = raw.endswith("*")
+        token = raw.rstrip("*")
         if not any(w.startswith(token) if prefix else token in w for w in words):
             return False
     return True

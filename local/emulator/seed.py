@@ -119,14 +119,14 @@ class SeedSummary:
 
 
 def upc_a(eleven_digits: str) -> str:
-    """Append the UPC-A check digit: 3 × (odd positions) + (even positions), rounded up to a multiple of 10."""
+    """Append the UPC-A check digit: 3 * (odd positions) + (even positions), rounded up to a multiple of 10."""
     odd = sum(int(d) for d in eleven_digits[0::2])
     even = sum(int(d) for d in eleven_digits[1::2])
     return eleven_digits + str((10 - (3 * odd + even) % 10) % 10)
 
 
 def build_catalog(seed: int = CATALOG_SEED) -> list[SeedProduct]:
-    """The parent catalog: ~70 apparel products × 1-5 sizes, unique SKUs and UPC-A barcodes."""
+    """The parent catalog: ~70 apparel products, 1-5 sizes each, unique SKUs and UPC-A barcodes."""
     rng = random.Random(seed)
     combos = rng.sample([(style, colour) for style in STYLES for colour in COLOURS], PRODUCT_COUNT)
     specs: list[tuple[tuple[str, str, str, int], str, tuple[str, ...]]] = []
@@ -181,16 +181,16 @@ def child_catalog(parent: list[SeedProduct], shop_id: str, summary: StoreSeed) -
                 product_type="Bundles",
                 tags=("shopsync-demo", "legacy"),
                 sized=True,
-                variants=tuple(replace(v, size=f"Legacy {v.size}", barcode=upc_a(v.barcode[:10] + "9")) for v in donors),
+                variants=tuple(
+                    replace(v, size=f"Legacy {v.size}", barcode=upc_a(v.barcode[:10] + "9")) for v in donors
+                ),
             )
         )
     if shop_id == "uk-child":
         target = products[1].variants[0]
         altered = f"{target.sku.lower()} "  # same SKU up to case and trailing whitespace
         summary.altered_skus = {target.sku: altered}
-        products[1] = replace(
-            products[1], variants=(replace(target, sku=altered), *products[1].variants[1:])
-        )
+        products[1] = replace(products[1], variants=(replace(target, sku=altered), *products[1].variants[1:]))
     return products
 
 
@@ -213,7 +213,7 @@ def seed_demo_stores(base_url: str | None = None, *, emulator: ShopifyEmulator |
     with client:
         for shop_id, name, currency in DEMO_STORES:
             token = f"shpat_local_{shop_id}"
-            _create_store(client, emulator if base_url is None else None, shop_id, name, currency, token)
+            _create_store(client, emulator if base_url is None else None, (shop_id, name, currency), token)
             store_summary = StoreSeed(shop_id, name, currency, token, f"{root}/stores/{shop_id}")
             catalog = parent_catalog if shop_id == PARENT else child_catalog(parent_catalog, shop_id, store_summary)
             _fill_store(AdminClient(client, shop_id, token), catalog, store_summary)
@@ -222,8 +222,9 @@ def seed_demo_stores(base_url: str | None = None, *, emulator: ShopifyEmulator |
 
 
 def _create_store(
-    client: httpx.Client, emulator: ShopifyEmulator | None, shop_id: str, name: str, currency: str, token: str
+    client: httpx.Client, emulator: ShopifyEmulator | None, store: tuple[str, str, str], token: str
 ) -> None:
+    shop_id, name, currency = store
     if emulator is not None:
         emulator.add_store(shop_id=shop_id, name=name, currency=currency, access_token=token)
         return
@@ -257,7 +258,12 @@ def _fill_store(admin: AdminClient, catalog: list[SeedProduct], summary: StoreSe
             )
         summary.products += 1
     for number, batch in enumerate(_batches(stock, 250)):
-        input_ = {"name": "available", "reason": "correction", "referenceDocumentUri": "gid://shopsync/Seed/1", "quantities": batch}
+        input_ = {
+            "name": "available",
+            "reason": "correction",
+            "referenceDocumentUri": "gid://shopsync/Seed/1",
+            "quantities": batch,
+        }
         payload = admin.call(SET_QUANTITIES, {"input": input_, "key": f"seed-{summary.shop_id}-{number}"})
         if payload["inventorySetQuantities"]["userErrors"]:
             raise RuntimeError(f"inventorySetQuantities failed: {payload['inventorySetQuantities']['userErrors']}")

@@ -114,7 +114,10 @@ def test_more_than_five_running_queries_are_refused_then_cancel(admin):
     emulator.add_store(shop_id="bulky", access_token="shpat_b")
     bulky = AdminGraphQL(in_process_http(emulator), "bulky", "shpat_b")
     query = "{ products { edges { node { id } } } }"
-    ids = [bulky(RUN, {"query": query, "group": False})["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"] for _ in range(5)]
+    ids = [
+        bulky(RUN, {"query": query, "group": False})["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+        for _ in range(5)
+    ]
     sixth = bulky(RUN, {"query": query, "group": False})["data"]["bulkOperationRunQuery"]
     assert sixth == {
         "bulkOperation": None,
@@ -126,14 +129,21 @@ def test_more_than_five_running_queries_are_refused_then_cancel(admin):
             }
         ],
     }
-    cancel = "mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } userErrors { field message } } }"
-    assert bulky(cancel, {"id": ids[0]})["data"]["bulkOperationCancel"] == {"bulkOperation": {"status": "CANCELING"}, "userErrors": []}
+    cancel = (
+        "mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } userErrors { field message } } }"
+    )
+    assert bulky(cancel, {"id": ids[0]})["data"]["bulkOperationCancel"] == {
+        "bulkOperation": {"status": "CANCELING"},
+        "userErrors": [],
+    }
     assert bulky(POLL, {"id": ids[0]})["data"]["bulkOperation"]["status"] == "CANCELED"
     assert bulky(RUN, {"query": query, "group": False})["data"]["bulkOperationRunQuery"]["userErrors"] == []
     bulky(POLL, {"id": ids[1]})
     bulky(POLL, {"id": ids[1]})
     refused = bulky(cancel, {"id": ids[1]})["data"]["bulkOperationCancel"]
-    assert refused["userErrors"] == [{"field": None, "message": "A bulk operation cannot be canceled when it is completed"}]
+    assert refused["userErrors"] == [
+        {"field": None, "message": "A bulk operation cannot be canceled when it is completed"}
+    ]
 
 
 def test_bulk_operations_listing_filters_and_read_argument_errors(admin):

@@ -11,7 +11,8 @@ from local.emulator.testing import AdminGraphQL, FakeClock, in_process_http
 RECORDINGS = Path(__file__).resolve().parents[2] / "local" / "emulator" / "recordings"
 PRODUCT_SET = """mutation($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
   productSet(input: $input, identifier: $identifier) {
-  product { id handle variants(first: 5) { nodes { id sku inventoryItem { id } } } } userErrors { field message code } } }"""
+  product { id handle variants(first: 5) { nodes { id sku inventoryItem { id } } } }
+  userErrors { field message code } } }"""
 
 
 @pytest.fixture
@@ -81,13 +82,21 @@ def test_validation_errors_have_shopifys_shape_and_no_data(admin):
             "message": "Field 'product' is missing required arguments: id",
             "locations": [{"line": 1, "column": query.index("product") + 1}],
             "path": ["query Probe", "product"],
-            "extensions": {"code": "missingRequiredArguments", "className": "Field", "name": "product", "arguments": "id"},
+            "extensions": {
+                "code": "missingRequiredArguments",
+                "className": "Field",
+                "name": "product",
+                "arguments": "id",
+            },
         },
     ]
 
 
 def test_an_argument_the_field_does_not_accept(admin):
-    body = admin('mutation Probe { bulkOperationRunQuery(query: "{ shop { id } }", clientIdentifier: "x") { userErrors { field } } }')
+    body = admin(
+        'mutation Probe { bulkOperationRunQuery(query: "{ shop { id } }", clientIdentifier: "x") '
+        "{ userErrors { field } } }"
+    )
     assert body["errors"][0]["message"] == "Field 'bulkOperationRunQuery' doesn't accept argument 'clientIdentifier'"
     assert body["errors"][0]["path"] == ["mutation Probe", "bulkOperationRunQuery", "clientIdentifier"]
     assert body["errors"][0]["extensions"]["code"] == "argumentNotAccepted"
@@ -125,7 +134,10 @@ def test_max_cost_exceeded_is_refused_before_execution(admin):
     )
     error = big["errors"][0]
     assert error["extensions"]["code"] == "MAX_COST_EXCEEDED"
-    assert error["message"] == f"Query cost is {error['extensions']['cost']}, which exceeds the single query max cost limit (1000)."
+    assert (
+        error["message"]
+        == f"Query cost is {error['extensions']['cost']}, which exceeds the single query max cost limit (1000)."
+    )
     assert big["extensions"]["cost"]["actualQueryCost"] is None
 
 
@@ -208,7 +220,9 @@ def test_updated_at_filters_and_sort_for_incremental_imports(admin, clock):
     clock.advance(60)
     create_product(admin, "New", ["NEW-1"])
     clock.advance(60)
-    create_product(admin, "Old", ["OLD-1", "OLD-2"], identifier={"handle": "old"})  # an update moves it past the watermark
+    create_product(
+        admin, "Old", ["OLD-1", "OLD-2"], identifier={"handle": "old"}
+    )  # an update moves it past the watermark
     body = admin(
         "query($q: String) { products(first: 10, query: $q, sortKey: UPDATED_AT) { nodes { title updatedAt } } }",
         {"q": f"updated_at:>'{watermark}'"},
@@ -241,7 +255,9 @@ def test_unknown_search_fields_are_reported_in_extensions(admin):
             "path": ["products"],
             "query": "made_up:value",
             "parsed": {"field": "made_up", "match_all": "value"},
-            "warnings": [{"field": "made_up", "message": "Invalid search field for this query.", "code": "invalid_field"}],
+            "warnings": [
+                {"field": "made_up", "message": "Invalid search field for this query.", "code": "invalid_field"}
+            ],
         }
     ]
 
@@ -253,7 +269,8 @@ def test_locations_and_inventory_item_levels(admin):
     assert location["name"] == "Warehouse" and location["isPrimary"]
     body = admin(
         """query($item: ID!, $loc: ID!) { inventoryItem(id: $item) { sku tracked
-             inventoryLevel(locationId: $loc) { quantities(names: ["available", "on_hand", "committed"]) { name quantity } }
+             inventoryLevel(locationId: $loc) {
+               quantities(names: ["available", "on_hand", "committed"]) { name quantity } }
              inventoryLevels(first: 5) { nodes { location { name } } } } }""",
         {"item": item_id, "loc": location["id"]},
     )

@@ -17,7 +17,8 @@ PRODUCT_SET = """mutation Set($input: ProductSetInput!, $identifier: ProductSetI
     userErrors { field message code } } }"""
 SET_QUANTITIES = """mutation Stock($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
   inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
-    inventoryAdjustmentGroup { reason referenceDocumentUri changes { name delta quantityAfterChange item { id } location { id } } }
+    inventoryAdjustmentGroup { reason referenceDocumentUri
+      changes { name delta quantityAfterChange item { id } location { id } } }
     userErrors { field message code } } }"""
 LEVEL = """query($item: ID!, $loc: ID!) { inventoryItem(id: $item) { inventoryLevel(locationId: $loc) {
   quantities(names: ["available", "on_hand", "committed", "reserved"]) { name quantity } } } }"""
@@ -163,7 +164,11 @@ def test_product_set_rejects_unknown_option_values_and_taken_handles(admin):
     product_set(admin, tee_input({"S": "SS-X-S"}, handle="taken"))
     errors = product_set(admin, tee_input({"S": "SS-Y-S"}, handle="taken", title="Other"))["userErrors"]
     assert errors == [
-        {"field": ["input", "handle"], "message": "Handle 'taken' already in use. Please provide a new handle.", "code": "HANDLE_NOT_UNIQUE"}
+        {
+            "field": ["input", "handle"],
+            "message": "Handle 'taken' already in use. Please provide a new handle.",
+            "code": "HANDLE_NOT_UNIQUE",
+        }
     ]
 
 
@@ -174,7 +179,16 @@ def test_setting_available_moves_on_hand_by_the_same_delta(admin, stocked):
     body = admin(
         SET_QUANTITIES,
         {
-            "input": stock_input([{"inventoryItemId": stocked["item"], "locationId": stocked["location"], "quantity": 12, "changeFromQuantity": 5}]),
+            "input": stock_input(
+                [
+                    {
+                        "inventoryItemId": stocked["item"],
+                        "locationId": stocked["location"],
+                        "quantity": 12,
+                        "changeFromQuantity": 5,
+                    }
+                ]
+            ),
             "idempotencyKey": "k-1",
         },
     )
@@ -188,7 +202,9 @@ def test_setting_available_moves_on_hand_by_the_same_delta(admin, stocked):
 
 
 def test_compare_and_set_refuses_a_stale_change_from_quantity_and_applies_nothing(admin, stocked):
-    stale = [{"inventoryItemId": stocked["item"], "locationId": stocked["location"], "quantity": 1, "changeFromQuantity": 4}]
+    stale = [
+        {"inventoryItemId": stocked["item"], "locationId": stocked["location"], "quantity": 1, "changeFromQuantity": 4}
+    ]
     body = admin(SET_QUANTITIES, {"input": stock_input(stale), "idempotencyKey": "k-2"})
     assert body["data"]["inventorySetQuantities"] == {
         "inventoryAdjustmentGroup": None,
@@ -201,21 +217,53 @@ def test_compare_and_set_refuses_a_stale_change_from_quantity_and_applies_nothin
         ],
     }
     assert quantities(admin, stocked)["available"] == 5
-    unchecked = [{"inventoryItemId": stocked["item"], "locationId": stocked["location"], "quantity": 1, "changeFromQuantity": None}]
-    assert admin(SET_QUANTITIES, {"input": stock_input(unchecked), "idempotencyKey": "k-3"})["data"][
-        "inventorySetQuantities"
-    ]["userErrors"] == []
+    unchecked = [
+        {
+            "inventoryItemId": stocked["item"],
+            "locationId": stocked["location"],
+            "quantity": 1,
+            "changeFromQuantity": None,
+        }
+    ]
+    assert (
+        admin(SET_QUANTITIES, {"input": stock_input(unchecked), "idempotencyKey": "k-3"})["data"][
+            "inventorySetQuantities"
+        ]["userErrors"]
+        == []
+    )
     assert quantities(admin, stocked)["available"] == 1
 
 
 def test_idempotency_key_replays_the_first_result_and_refuses_other_parameters(admin, stocked):
     def set_to(quantity: int, key: str) -> dict:
-        entry = {"inventoryItemId": stocked["item"], "locationId": stocked["location"], "quantity": quantity, "changeFromQuantity": None}
-        return admin(SET_QUANTITIES, {"input": stock_input([entry]), "idempotencyKey": key})["data"]["inventorySetQuantities"]
+        entry = {
+            "inventoryItemId": stocked["item"],
+            "locationId": stocked["location"],
+            "quantity": quantity,
+            "changeFromQuantity": None,
+        }
+        return admin(SET_QUANTITIES, {"input": stock_input([entry]), "idempotencyKey": key})["data"][
+            "inventorySetQuantities"
+        ]
 
     first = set_to(9, "same-key")
     assert first["userErrors"] == []
-    admin(SET_QUANTITIES, {"input": stock_input([{"inventoryItemId": stocked["item"], "locationId": stocked["location"], "quantity": 2, "changeFromQuantity": None}]), "idempotencyKey": "other"})
+    admin(
+        SET_QUANTITIES,
+        {
+            "input": stock_input(
+                [
+                    {
+                        "inventoryItemId": stocked["item"],
+                        "locationId": stocked["location"],
+                        "quantity": 2,
+                        "changeFromQuantity": None,
+                    }
+                ]
+            ),
+            "idempotencyKey": "other",
+        },
+    )
     assert set_to(9, "same-key") == first  # replayed, not re-applied
     assert quantities(admin, stocked)["available"] == 2
     assert set_to(10, "same-key")["userErrors"] == [
@@ -229,8 +277,15 @@ def test_idempotency_key_replays_the_first_result_and_refuses_other_parameters(a
 
 def test_missing_idempotent_directive_and_missing_change_from_quantity_match_the_recordings(admin, stocked):
     recorded = json.loads((RECORDINGS / "inventory-quantity-contracts-2026-04.json").read_text())
-    entry = {"inventoryItemId": stocked["item"], "locationId": stocked["location"], "quantity": 3, "changeFromQuantity": 5}
-    without_directive = SET_QUANTITIES.replace(" @idempotent(key: $idempotencyKey)", "").replace(", $idempotencyKey: String!", "")
+    entry = {
+        "inventoryItemId": stocked["item"],
+        "locationId": stocked["location"],
+        "quantity": 3,
+        "changeFromQuantity": 5,
+    }
+    without_directive = SET_QUANTITIES.replace(" @idempotent(key: $idempotencyKey)", "").replace(
+        ", $idempotencyKey: String!", ""
+    )
     body = admin(without_directive, {"input": stock_input([entry])})
     expected = recorded["missingSetIdempotency"]["response"]
     assert body["data"] == expected["data"]
@@ -281,8 +336,15 @@ def test_validation_user_errors_match_the_recordings(admin, stocked, case_id, ca
 
 
 def test_unknown_item_and_location_are_both_reported(admin):
-    entry = {"inventoryItemId": "gid://shopify/InventoryItem/42", "locationId": "gid://shopify/Location/7", "quantity": 1, "changeFromQuantity": 0}
-    errors = admin(SET_QUANTITIES, {"input": stock_input([entry]), "idempotencyKey": "unknown"})["data"]["inventorySetQuantities"]["userErrors"]
+    entry = {
+        "inventoryItemId": "gid://shopify/InventoryItem/42",
+        "locationId": "gid://shopify/Location/7",
+        "quantity": 1,
+        "changeFromQuantity": 0,
+    }
+    errors = admin(SET_QUANTITIES, {"input": stock_input([entry]), "idempotencyKey": "unknown"})["data"][
+        "inventorySetQuantities"
+    ]["userErrors"]
     assert [e["code"] for e in errors] == ["INVALID_INVENTORY_ITEM", "INVALID_LOCATION"]
 
 
@@ -304,7 +366,12 @@ def test_inventory_activate_stocks_an_item_at_another_location(admin, emulator, 
     }
     again = admin(activate, {"item": stocked["item"], "loc": location_gid, "available": 6, "key": "act-2"})
     assert again["data"]["inventoryActivate"]["userErrors"] == [
-        {"field": ["available"], "message": "Not allowed to set an available quantity when the item is already active at the location."}
+        {
+            "field": ["available"],
+            "message": "Not allowed to set an available quantity when the item is already active at the location.",
+        }
     ]
-    total = admin("query($id: ID!) { inventoryItem(id: $id) { variant { inventoryQuantity } } }", {"id": stocked["item"]})
+    total = admin(
+        "query($id: ID!) { inventoryItem(id: $id) { variant { inventoryQuantity } } }", {"id": stocked["item"]}
+    )
     assert total["data"]["inventoryItem"]["variant"]["inventoryQuantity"] == 9

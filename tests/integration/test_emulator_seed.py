@@ -82,10 +82,12 @@ def test_seeding_paced_itself_and_was_never_throttled(served):
 
 
 def test_control_endpoints_mirror_the_python_api(served):
-    _, base_url, _, client = served
+    client = served[3]
     stores = client.get("/_emulator/stores").json()["stores"]
     assert [s["shop_id"] for s in stores] == ["us-parent", "eu-child", "uk-child"]
-    created = client.post("/_emulator/stores", json={"shop_id": "extra", "currency": "CAD", "bucket_size": 100, "restore_rate": 5})
+    created = client.post(
+        "/_emulator/stores", json={"shop_id": "extra", "currency": "CAD", "bucket_size": 100, "restore_rate": 5}
+    )
     assert created.status_code == 201
     assert client.post("/_emulator/stores", json={"shop_id": "extra"}).status_code == 409
     assert client.post("/_emulator/stores", json={"shop": "x"}).status_code == 400

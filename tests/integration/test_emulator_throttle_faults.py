@@ -20,7 +20,9 @@ def clock() -> FakeClock:
 @pytest.fixture
 def emulator(clock: FakeClock) -> ShopifyEmulator:
     emulator = ShopifyEmulator(clock=clock)
-    emulator.add_store(shop_id="small", name="Small", currency="USD", access_token="shpat_s", bucket_size=40, restore_rate=10.0)
+    emulator.add_store(
+        shop_id="small", name="Small", currency="USD", access_token="shpat_s", bucket_size=40, restore_rate=10.0
+    )
     return emulator
 
 
@@ -40,7 +42,10 @@ def test_throttled_when_the_bucket_cannot_cover_the_request_then_recovers_over_t
     body = admin(QUERY)
     assert body == {
         "errors": [
-            {"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}
+            {
+                "message": "Throttled",
+                "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+            }
         ],
         "extensions": {
             "cost": {
@@ -74,7 +79,10 @@ def test_a_throttled_mutation_is_not_executed(admin, emulator):
         (
             "429",
             429,
-            {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."},
+            {
+                "errors": "Exceeded 2 calls per second for api client. "
+                "Reduce request rates to resume uninterrupted service."
+            },
         ),
     ],
 )

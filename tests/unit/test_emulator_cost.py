@@ -23,7 +23,9 @@ def cost_of(query: str, variables: dict | None = None) -> QueryCost:
     return QueryCost(admin_schema(), operation, fragments, coerced)
 
 
-@pytest.mark.parametrize(("page_size", "factor"), [(0, 0), (1, 1), (2, 1), (5, 3), (10, 4), (50, 7), (100, 9), (250, 11)])
+@pytest.mark.parametrize(
+    ("page_size", "factor"), [(0, 0), (1, 1), (2, 1), (5, 3), (10, 4), (50, 7), (100, 9), (250, 11)]
+)
 def test_page_size_factor_is_twice_the_natural_log_rounded_down(page_size, factor):
     assert page_multiplier(page_size) == factor
 
@@ -35,7 +37,11 @@ def test_requested_cost_matches_the_recording(sample):
 
 @pytest.mark.parametrize(
     "recording",
-    ["inventorySetQuantities-quantity-bounds.json", "inventorySetQuantities-name-validation.json", "inventory-reason-validation.json"],
+    [
+        "inventorySetQuantities-quantity-bounds.json",
+        "inventorySetQuantities-name-validation.json",
+        "inventory-reason-validation.json",
+    ],
 )
 def test_inventory_mutation_costs_match_every_recorded_case(recording):
     cases = json.loads((RECORDINGS / recording).read_text())
@@ -51,7 +57,7 @@ def test_inventory_mutation_costs_match_every_recorded_case(recording):
 def test_mutation_payload_objects_are_free_but_nested_connections_are_charged():
     query = """mutation($input: ProductSetInput!) { productSet(input: $input) {
         product { id title variants(first: 10) { nodes { id inventoryItem { id } } } } userErrors { field } } }"""
-    # 10 for the mutation + variants: 2 + m(10)=4 × (variant 1 + inventoryItem 1)
+    # 10 for the mutation + variants: 2 + m(10)=4 * (variant 1 + inventoryItem 1)
     assert cost_of(query, {"input": {"title": "x"}}).requested() == 10 + 2 + 4 * 2
 
 
@@ -63,4 +69,9 @@ def test_actual_cost_uses_the_number_of_nodes_returned():
 
 
 def test_nodes_and_edges_selected_together_are_both_charged():
-    assert cost_of("{ products(first: 5) { nodes { id } edges { cursor node { id } } pageInfo { hasNextPage } } }").requested() == 8
+    assert (
+        cost_of(
+            "{ products(first: 5) { nodes { id } edges { cursor node { id } } pageInfo { hasNextPage } } }"
+        ).requested()
+        == 8
+    )

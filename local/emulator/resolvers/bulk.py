@@ -105,7 +105,7 @@ def current_bulk_operation(info: GraphQLResolveInfo, type: str = "QUERY", **_: A
 
 def bulk_operation_run_query(info: GraphQLResolveInfo, query: str, groupObjects: bool = False, **_: Any) -> View:
     ctx = context_of(info)
-    _, problems = validate_bulk_query(info.schema, query)
+    problems = validate_bulk_query(info.schema, query)[1]
     if problems:
         return {"bulkOperation": None, "userErrors": [user_error(["query"], p, "INVALID") for p in problems]}
     running = []

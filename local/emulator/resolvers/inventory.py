@@ -204,7 +204,7 @@ def _set_quantities(store: Store, data: dict[str, Any]) -> tuple[int | None, lis
             levels.append(level)
     if errors:
         return None, errors  # all or nothing: one stale quantity rejects the whole call
-    return _apply_quantities(store, name, reason, reference, levels, data["quantities"]), []
+    return _apply_quantities(store, data, levels), []
 
 
 def _resolve_quantity(
@@ -241,23 +241,16 @@ def _resolve_quantity(
     return item, location
 
 
-def _apply_quantities(
-    store: Store,
-    name: str,
-    reason: str,
-    reference: str | None,
-    levels: list[InventoryLevel],
-    quantities: list[dict[str, Any]],
-) -> int | None:
+def _apply_quantities(store: Store, data: dict[str, Any], levels: list[InventoryLevel]) -> int | None:
     now = store.now()
     changes: list[InventoryChange] = []
-    for level, q in zip(levels, quantities, strict=True):
-        for changed, delta in level.set_quantity(name, q["quantity"], now).items():
+    for level, q in zip(levels, data["quantities"], strict=True):
+        for changed, delta in level.set_quantity(data["name"], q["quantity"], now).items():
             # Shopify 2026-04 answers quantityAfterChange: null for set mutations (see the recordings).
             changes.append(InventoryChange(changed, delta, None, level.item_id, level.location_id))
     if not changes:
         return None  # nothing moved: Shopify returns no adjustment group and no error
-    group = AdjustmentGroup(store.new_id(), now, reason, reference, changes)
+    group = AdjustmentGroup(store.new_id(), now, data["reason"], data.get("referenceDocumentUri"), changes)
     store.adjustment_groups[group.id] = group
     return group.id
 

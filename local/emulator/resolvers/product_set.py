@@ -6,6 +6,7 @@ matched by `id` or, failing that, by their option values (so a re-run keeps ids 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,7 +25,7 @@ DEFAULT_OPTION = ("Title", ["Default Title"])
 UserError = dict[str, Any]
 
 
-def user_error(field_path: list[str | int] | None, message: str, code: str) -> UserError:
+def user_error(field_path: Sequence[str | int] | None, message: str, code: str) -> UserError:
     return {"field": None if field_path is None else [str(p) for p in field_path], "message": message, "code": code}
 
 
@@ -315,8 +316,8 @@ def _tags(raw: Any) -> list[str]:
     values = raw if isinstance(raw, list) else [raw]
     tags: list[str] = []
     for value in values:
-        for tag in str(value).split(","):
-            tag = tag.strip()
+        for raw_tag in str(value).split(","):
+            tag = raw_tag.strip()
             if tag and tag.casefold() not in {t.casefold() for t in tags}:
                 tags.append(tag)
     return tags
