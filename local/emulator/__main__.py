@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", action="store_true", help="create us-parent, eu-child and uk-child with a catalog")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # seeding makes hundreds of calls
     emulator = ShopifyEmulator()
     server = make_server(LOOPBACK, args.port, emulator, threaded=True, request_handler=QuietRequestHandler)
     base_url = f"http://{LOOPBACK}:{server.server_port}"
