@@ -30,10 +30,6 @@ def gid_kind(value: str) -> str | None:
     return match["kind"] if match else None
 
 
-def is_gid(value: str) -> bool:
-    return _GID.match(value) is not None
-
-
 def encode_cursor(last_id: int, last_value: Any) -> str:
     # Same payload shape as Shopify's cursors ({"last_id":…,"last_value":…}); clients must treat it as opaque.
     raw = json.dumps({"last_id": last_id, "last_value": last_value}, separators=(",", ":"))
