@@ -44,7 +44,6 @@ from shopsync.shopify.throttle import reset_cost_buckets
 
 SHOP = "s1"
 TOKEN = "shpat_integration_0123456789abcdef"
-BASE_URL = f"http://emulator.local/stores/{SHOP}"
 
 # Test-only operations (the code never sends these, so they live here and not in shopsync/shopify/documents).
 SEED_PRODUCT = """
@@ -122,6 +121,7 @@ def make_client(
     emulator: ShopifyEmulator,
     *,
     clock: FakeClock | None = None,
+    shop: str = SHOP,
     token: str = TOKEN,
     transport: httpx.BaseTransport | None = None,
     **options: Any,
@@ -130,7 +130,7 @@ def make_client(
         options.setdefault("sleep", clock.sleep)
         options.setdefault("monotonic", clock.monotonic)
     return ShopifyClient(
-        BASE_URL,
+        f"http://emulator.local/stores/{shop}",
         get_settings().shopify_api_version,
         token,
         transport=transport or httpx.WSGITransport(app=emulator),
@@ -138,8 +138,8 @@ def make_client(
     )
 
 
-def throttled_count(emulator: ShopifyEmulator) -> int:
-    return int(emulator.stats(SHOP)["throttled"])
+def throttled_count(emulator: ShopifyEmulator, shop: str = SHOP) -> int:
+    return int(emulator.stats(shop)["throttled"])
 
 
 def request_count(emulator: ShopifyEmulator) -> int:
@@ -185,40 +185,44 @@ def seed_products(client: ShopifyClient, count: int, *, variants: int = 2, prefi
 
 
 def test_burst_is_never_throttled_because_the_client_waits_first() -> None:
-    # Given a small bucket (100 points, 50/s) and two clients of the same store sharing the process-wide model
+    # Given two stores with a small bucket (100 points, 50/s) and the same catalog: a ProductsPage of 3 products
+    # asks for 44 points and is charged 24 after the refund, so a burst of them outruns the bucket.
     emulator = make_emulator(bucket_size=100, restore_rate=50.0)
-    seed_products(make_client(emulator), 3)
+    emulator.add_store(shop_id="s2", name="S2", currency="USD", access_token=TOKEN, bucket_size=100, restore_rate=50.0)
+    for shop in (SHOP, "s2"):
+        seed_products(make_client(emulator, shop=shop), 3, variants=10)
+    document, variables = load_document("ProductsPage"), {"first": 3}
+
+    # Control: the same burst sent without the client's model is throttled.
+    with httpx.Client(transport=httpx.WSGITransport(app=emulator), headers={"X-Shopify-Access-Token": TOKEN}) as raw:
+        for _ in range(6):
+            raw.post(make_client(emulator, shop="s2").endpoint, json={"query": document, "variables": variables})
+    assert throttled_count(emulator, "s2") > 0
+
+    # When two clients of the store (sharing the process-wide model) fire 4 queries each as fast as they may
     reset_cost_buckets()
     clients = [make_client(emulator), make_client(emulator)]
-    document = load_document("ProductsPage")
-    probe = clients[0].execute(document, {"first": 3})
-    assert probe.cost is not None and probe.cost.requested_query_cost
-    # enough calls to spend ~2.5 buckets: the clients must wait for roughly 3 s of refill in total
-    calls_per_client = max(2, int(250 / probe.cost.requested_query_cost / 2))
     failures: list[BaseException] = []
 
     def burst(client: ShopifyClient) -> None:
         try:
-            for _ in range(calls_per_client):
-                client.execute(document, {"first": 3})
+            for _ in range(4):
+                client.execute(document, variables)
         except BaseException as error:  # pragma: no cover - reported below
             failures.append(error)
 
-    # When both fire their queries as fast as the client lets them
-    started = time.monotonic()
     threads = [threading.Thread(target=burst, args=(client,)) for client in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    elapsed = time.monotonic() - started
 
-    # Then every call succeeded, Shopify never had to say THROTTLED, and the clients did wait
+    # Then every call succeeded, Shopify never had to say THROTTLED, and the clients did wait for credit
     assert not failures
     assert throttled_count(emulator) == 0
     assert sum(client.stats.throttled_responses for client in clients) == 0
     assert sum(client.stats.throttle_waits for client in clients) > 0
-    assert elapsed < 10
+    assert sum(client.stats.cost_spent for client in clients) > 100  # more than one bucket was spent
 
 
 def test_throttled_answer_is_retried_after_the_refill_time() -> None:
@@ -435,7 +439,7 @@ def test_retries_stop_before_the_deadline() -> None:
 
 def test_no_request_when_no_time_is_left() -> None:
     emulator = make_emulator()
-    client = make_client(emulator, clock=FakeClock(), time_remaining_s=lambda: 0.5)
+    client = make_client(emulator, clock=FakeClock(), time_remaining_s=lambda: 0.0)
     before = request_count(emulator)
 
     with pytest.raises(ShopifyUnavailable, match="no time left"):

@@ -42,7 +42,8 @@ BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
 # Jitter adds up to this fraction of the base delay, so clients that failed together do not retry together.
 JITTER_FRACTION = 0.25
-# A retry or a throttle wait is only worth it if at least this much time is left for the request itself.
+# A retry or a throttle wait is only worth it if at least this much time is left for the request itself. (A first
+# attempt without a wait is sent whenever any time is left: the caller's deadline already keeps its own margin.)
 MIN_REQUEST_WINDOW_S = 1.0
 _DETAIL_CHARS = 200
 
@@ -229,6 +230,7 @@ class ShopifyClient:
             if not (may_repeat or never_sent):
                 raise MutationOutcomeUnknown(f"{name} not retried", last_cause=_describe(exc)) from exc
             return _RetryLater(self._backoff(attempt), _describe(exc))
+        received_at = self._monotonic()
         self._count(calls=1)
 
         status = response.status_code
@@ -250,20 +252,20 @@ class ShopifyClient:
             if not may_repeat:
                 raise MutationOutcomeUnknown(f"{name} not retried", last_cause="unparseable response body") from None
             return _RetryLater(self._backoff(attempt), "unparseable response body")
-        return self._interpret(name, raw, sent_at, attempt, reservation, may_repeat=may_repeat)
+        return self._interpret(name, raw, (sent_at, received_at), attempt, reservation, may_repeat=may_repeat)
 
     def _interpret(
         self,
         name: str,
         raw: RawGraphQLBody,
-        sent_at: float,
+        timing: tuple[float, float],
         attempt: int,
         reservation: Reservation,
         *,
         may_repeat: bool,
     ) -> GraphQLResponse | _RetryLater:
         cost = raw.extensions.cost
-        self._record_cost(name, cost, sent_at, reservation)
+        self._record_cost(name, cost, timing, reservation)
         codes = [error.code for error in raw.errors]
 
         if "THROTTLED" in codes:
@@ -306,13 +308,16 @@ class ShopifyClient:
         )
         return GraphQLResponse(operation_name=name, data=raw.data, cost=cost)
 
-    def _record_cost(self, name: str, cost: QueryCost | None, sent_at: float, reservation: Reservation) -> None:
+    def _record_cost(
+        self, name: str, cost: QueryCost | None, timing: tuple[float, float], reservation: Reservation
+    ) -> None:
+        """Learn the operation's cost and the bucket level; `timing` is (sent_at, received_at) of the request."""
         if cost is None:
             return
         if cost.requested_query_cost is not None:
             self._bucket.remember_cost(name, cost.requested_query_cost)
         if cost.throttle_status is not None:
-            self._bucket.observe(cost.throttle_status, read_at=sent_at, reservation=reservation)
+            self._bucket.observe(cost.throttle_status, *timing, reservation)
         if cost.actual_query_cost is not None:
             self._count(cost_spent=cost.actual_query_cost)
 
@@ -320,23 +325,27 @@ class ShopifyClient:
 
     def _wait_for_credit(self, name: str, last_cause: str | None) -> Reservation:
         self._ensure_time_for_request(last_cause)
-        expected_cost = self._bucket.expected_cost(name)
-        reservation = self._bucket.reserve(expected_cost, self._monotonic())
-        if reservation.wait_s <= 0:
-            return reservation
-        if not self._has_time_for(reservation.wait_s):
-            self._bucket.release(reservation, self._monotonic())
-            raise ShopifyUnavailable(
-                f"{name} needs {reservation.wait_s:.1f}s of throttle credit and the deadline is closer",
-                last_cause=last_cause or "cost budget",
+        while True:
+            # Inside the loop: after waiting for the store's first reading the operation's cost may be known.
+            expected_cost = self._bucket.expected_cost(name)
+            reservation = self._bucket.reserve(expected_cost, self._monotonic())
+            if reservation.wait_s <= 0:
+                return reservation
+            if not self._has_time_for(reservation.wait_s):
+                self._bucket.release(reservation, self._monotonic())
+                raise ShopifyUnavailable(
+                    f"{name} needs {reservation.wait_s:.1f}s of throttle credit and the deadline is closer",
+                    last_cause=last_cause or "cost budget",
+                )
+            logger.info(
+                "Waiting for Shopify cost credit",
+                extra={"operation": name, "expected_cost": expected_cost, "wait_s": reservation.wait_s},
             )
-        logger.info(
-            "Waiting for Shopify cost credit",
-            extra={"operation": name, "expected_cost": expected_cost, "wait_s": reservation.wait_s},
-        )
-        self._count(throttle_waits=1, waited_s=reservation.wait_s)
-        self.sleep(reservation.wait_s)
-        return reservation
+            self._count(throttle_waits=1, waited_s=reservation.wait_s)
+            self.sleep(reservation.wait_s)
+            if not reservation.provisional:
+                return reservation
+            self._bucket.release(reservation, self._monotonic())
 
     def _pause_before_retry(self, name: str, outcome: _RetryLater, attempt: int) -> None:
         if not self._has_time_for(outcome.delay_s):
@@ -352,7 +361,7 @@ class ShopifyClient:
         return self._time_remaining_s is None or self._time_remaining_s() - wait_s >= MIN_REQUEST_WINDOW_S
 
     def _ensure_time_for_request(self, last_cause: str | None) -> None:
-        if not self._has_time_for(0.0):
+        if self._time_remaining_s is not None and self._time_remaining_s() <= 0:
             raise ShopifyUnavailable("no time left before the deadline", last_cause=last_cause)
 
     def _request_timeout(self) -> float:

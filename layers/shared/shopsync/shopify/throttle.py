@@ -2,7 +2,7 @@
 
 Shopify reports `extensions.cost.throttleStatus` on every response: how many points are available, the bucket size and
 the restore rate. Between readings the bucket refills linearly, so the credit available at time t is
-`min(maximum, available + restore_rate * (t - read_at))`. The limit is per app and store, so every client of the same
+`min(maximum, available + restore_rate * (t - t_reading))`. The limit is per app and store, so every client of the same
 store in this process shares one `CostBucket` (see `cost_bucket_for`).
 """
 
@@ -19,29 +19,37 @@ from shopsync.shopify.responses import ThrottleStatus
 UNSEEN_OPERATION_COST = 100.0
 # Float slack so a wait computed to the exact point does not land a hair short of the server's figure.
 _EPSILON_POINTS = 0.5
+# Before the first reading nothing is known about the bucket: one request goes, the others check back this often.
+FIRST_READING_POLL_S = 0.2
 
 
 @dataclass(frozen=True)
 class Reservation:
-    """Credit set aside for one request: wait `wait_s`, send, then hand the ticket back through `observe`/`settle`."""
+    """Credit set aside for one request: wait `wait_s`, send, then hand it back through `observe` and `settle`.
+
+    A provisional reservation (no reading yet, another request already out) holds no credit: after waiting, the
+    caller releases it and reserves again."""
 
     ticket: int
     cost: float
     wait_s: float
+    provisional: bool = False
 
 
 class CostBucket:
     """Thread-safe bucket model for one store. Times are whatever monotonic clock the callers pass in.
 
-    Requests in flight are remembered: a reading returned for one request does not include the cost of requests other
-    threads sent meanwhile, so their reservations are subtracted from it until they report back themselves."""
+    Concurrency: a reading returned for one request does not include the cost of requests other threads sent
+    meanwhile, so reservations still in flight are subtracted from it; and a reading older than the one already
+    applied (responses can arrive out of order) is ignored."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._maximum: float | None = None
         self._available = 0.0
         self._restore_rate = 0.0
-        self._read_at = 0.0
+        self._projected_from = 0.0
+        self._reading_sent_at: float | None = None
         self._requested_cost_by_operation: dict[str, float] = {}
         self._in_flight: dict[int, float] = {}
         self._tickets = itertools.count(1)
@@ -71,31 +79,36 @@ class CostBucket:
             ticket = next(self._tickets)
             projected = self._projected(now)
             if projected is None or self._maximum is None or self._restore_rate <= 0:
-                self._in_flight[ticket] = 0.0  # nothing to debit before the first reading
+                if self._in_flight:
+                    return Reservation(ticket=ticket, cost=0.0, wait_s=FIRST_READING_POLL_S, provisional=True)
+                self._in_flight[ticket] = 0.0
                 return Reservation(ticket=ticket, cost=0.0, wait_s=0.0)
             # A cost above the bucket size can never be covered; wait for a full bucket instead of forever.
             needed = min(cost, self._maximum)
             shortfall = needed - projected
             wait_s = (shortfall + _EPSILON_POINTS) / self._restore_rate if shortfall > 0 else 0.0
             self._available = projected - needed
-            self._read_at = now
+            self._projected_from = now
             self._in_flight[ticket] = needed
             return Reservation(ticket=ticket, cost=needed, wait_s=wait_s)
 
-    def observe(self, status: ThrottleStatus, read_at: float, reservation: Reservation | None = None) -> None:
-        """Replace the model with Shopify's reading. `read_at` should be when the request was sent: the server read
-        its bucket later than that, so the model under-estimates the refill, which errs on the safe side."""
+    def observe(self, status: ThrottleStatus, sent_at: float, received_at: float, reservation: Reservation) -> None:
+        """Apply Shopify's reading from the response to the request sent at `sent_at` and answered at `received_at`.
+        The server read its bucket somewhere in between: projecting the refill from `received_at` under-estimates it
+        (safe), while `sent_at` orders readings of concurrent requests."""
         with self._lock:
-            if reservation is not None:
-                self._in_flight.pop(reservation.ticket, None)
+            self._in_flight.pop(reservation.ticket, None)
+            if self._reading_sent_at is not None and sent_at < self._reading_sent_at:
+                return
             self._maximum = status.maximum_available
             self._available = status.currently_available - sum(self._in_flight.values())
             self._restore_rate = status.restore_rate
-            self._read_at = read_at
+            self._projected_from = received_at
+            self._reading_sent_at = sent_at
 
     def settle(self, reservation: Reservation) -> None:
-        """The request finished without a reading (or its reading was already observed): stop counting it as in
-        flight. Its cost stays debited: a failed request may still have been charged."""
+        """The request is over (with or without a reading): stop counting it as in flight. Its cost stays debited
+        until the next reading: a failed request may still have been charged."""
         with self._lock:
             self._in_flight.pop(reservation.ticket, None)
 
@@ -107,12 +120,12 @@ class CostBucket:
             if projected is None or self._maximum is None:
                 return
             self._available = min(self._maximum, projected + reservation.cost)
-            self._read_at = now
+            self._projected_from = now
 
     def _projected(self, now: float) -> float | None:
         if self._maximum is None:
             return None
-        elapsed = max(0.0, now - self._read_at)
+        elapsed = max(0.0, now - self._projected_from)
         return min(self._maximum, self._available + self._restore_rate * elapsed)
 
 
