@@ -40,7 +40,8 @@ from shopsync.shopify import (
     render_bulk_products_export,
     start_bulk_query,
 )
-from shopsync.shopify.throttle import reset_cost_buckets
+from shopsync.shopify.responses import ThrottleStatus
+from shopsync.shopify.throttle import CostBucket, cost_bucket_for, reset_cost_buckets
 
 SHOP = "s1"
 TOKEN = "shpat_integration_0123456789abcdef"
@@ -237,6 +238,49 @@ def test_throttled_answer_is_retried_after_the_refill_time() -> None:
     assert client.stats.throttled_responses == 1
     assert client.stats.retries == 1
     assert clock.sleeps and clock.sleeps[0] >= 1.0  # never less than a second
+
+
+# -- the bucket model on its own (no emulator) ---------------------------------------------------------------------
+
+
+def _status(available: float) -> ThrottleStatus:
+    return ThrottleStatus(maximum_available=100, currently_available=available, restore_rate=50)
+
+
+def test_bucket_model_waits_for_the_shortfall_and_queues_concurrent_callers() -> None:
+    bucket = CostBucket()
+    first = bucket.reserve(40, now=0.0)
+    assert first.wait_s == 0  # nothing known yet: the first request just goes
+    bucket.observe(_status(30), sent_at=0.0, received_at=0.1, reservation=first)
+
+    a = bucket.reserve(40, now=0.1)  # 30 available, 10 short at 50/s
+    b = bucket.reserve(40, now=0.1)  # queued behind a: 50 short
+    assert a.wait_s == pytest.approx(10.5 / 50)
+    assert b.wait_s == pytest.approx(50.5 / 50)
+
+
+def test_bucket_model_subtracts_requests_in_flight_and_ignores_stale_readings() -> None:
+    bucket = CostBucket()
+    bucket.observe(_status(100), sent_at=0.0, received_at=0.0, reservation=bucket.reserve(1, now=0.0))
+    older = bucket.reserve(40, now=1.0)
+    newer = bucket.reserve(40, now=1.0)
+
+    # The newer request's reading arrives first; the older one is still out, so its cost is not available.
+    bucket.observe(_status(60), sent_at=1.01, received_at=1.02, reservation=newer)
+    assert bucket.available(1.02) == pytest.approx(20)
+    # The older request's reading (taken before the newer one was charged) must not overwrite it.
+    bucket.observe(_status(99), sent_at=1.0, received_at=1.03, reservation=older)
+    assert bucket.available(1.03) == pytest.approx(20 + 50 * 0.01)
+
+
+def test_before_the_first_reading_only_one_request_is_out() -> None:
+    bucket = CostBucket()
+    first = bucket.reserve(40, now=0.0)
+    second = bucket.reserve(40, now=0.0)
+
+    assert not first.provisional and first.wait_s == 0
+    assert second.provisional and second.wait_s > 0
+    assert cost_bucket_for("http://x/stores/a/") is cost_bucket_for("http://x/stores/a")
 
 
 # -- faults -------------------------------------------------------------------------------------------------------
