@@ -56,7 +56,7 @@ def demand_weights(stores: Mapping[str, StoreQuantity]) -> dict[str, float]:
 def plan_moves(po_atp: int, stores: Mapping[str, StoreQuantity], *, min_move: int = 1) -> tuple[list[Move], list[Move]]:
     """(lowerings, raisings) that bring each store to its demand-weighted share of what is left to sell.
 
-    What is left = PO ATP − everything the stores sold. A store whose share moved by less than `min_move` is left
+    What is left = PO ATP - everything the stores sold. A store whose share moved by less than `min_move` is left
     alone (no churn), unless it has sold out while stock sits elsewhere.
     """
     remaining = max(0, po_atp - sum(store.sold for store in stores.values()))
