@@ -40,6 +40,7 @@ from local.resources import LocalResources
 from local.scheduler import LocalScheduler
 from local.stream_poller import StreamPoller, consumers_for
 from local.template import LOCAL_REGION, TEMPLATE_PATH, SamTemplate, TemplateError
+from shopsync.process import reset_process_state
 
 log = logging.getLogger("local.stack")
 
@@ -154,7 +155,7 @@ class LocalStack:
         lambda_server = self._serve(serve_lambda_api(self.runtime, self.ports.lambda_api))
         self.lambda_url = lambda_server.url
         self._set_env({"AWS_ENDPOINT_URL_LAMBDA": self.lambda_url})
-        _forget_process_caches()
+        reset_process_state()
         seed = self._start_emulator() if self._with_emulator else None
         self.poller = StreamPoller(list(consumers_for(self.runtime, self.resources.stream_arns, destinations)))
         if self._start_stream_poller:
@@ -187,7 +188,7 @@ class LocalStack:
             self._moto.stop()
             self._moto = None
         self._restore_env()
-        _forget_process_caches()
+        reset_process_state()
 
     # -- pieces
 
@@ -287,17 +288,6 @@ class LocalStack:
     @property
     def on_failure_queue_url(self) -> str:
         return self.resources.ref("OnFailureQueue")
-
-
-def _forget_process_caches() -> None:
-    """Handlers cache settings and boto3 clients; a previous stack in this process had other endpoints."""
-    from shopsync.settings import get_settings
-    from shopsync.store.aws import reset_clients
-    from shopsync.store.secrets import clear_cache
-
-    get_settings.cache_clear()
-    reset_clients()
-    clear_cache()
 
 
 def main() -> None:

@@ -30,17 +30,14 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from shopsync.observability import metrics  # noqa: E402
+from shopsync.process import reset_process_state  # noqa: E402
 from shopsync.settings import get_settings  # noqa: E402
-from shopsync.store import secrets  # noqa: E402
-from shopsync.store.aws import reset_clients  # noqa: E402
 from tests.factories import create_table_from_template  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _fresh_state() -> Iterator[None]:
-    get_settings.cache_clear()
-    reset_clients()
-    secrets.clear_cache()
+    reset_process_state()
     metrics.clear_metrics()
     yield
     metrics.clear_metrics()
@@ -50,6 +47,6 @@ def _fresh_state() -> Iterator[None]:
 def aws_table() -> Iterator[str]:
     """moto in-process with the table built from template.yaml."""
     with mock_aws():
-        reset_clients()
+        reset_process_state()
         yield create_table_from_template(get_settings().table_name)
-    reset_clients()
+    reset_process_state()

@@ -7,32 +7,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from local.lambda_context import LambdaContext
+from local.resources import create_table
 from local.template import SamTemplate
 from shopsync.models.shop import IdentifierType, Shop, ShopRole
 from shopsync.store import shops as shop_store
 
-_CREATE_TABLE_KEYS = (
-    "AttributeDefinitions",
-    "KeySchema",
-    "GlobalSecondaryIndexes",
-    "BillingMode",
-    "StreamSpecification",
-)
-
 
 def create_table_from_template(table_name: str) -> str:
+    """The table exactly as template.yaml declares it, under the current (moto) endpoint."""
     (properties,) = SamTemplate.load().tables().values()
-    spec: dict[str, Any] = {key: properties[key] for key in _CREATE_TABLE_KEYS if key in properties}
-    if "StreamSpecification" in spec:
-        spec["StreamSpecification"] = {"StreamEnabled": True, **spec["StreamSpecification"]}
-    client = boto3.client("dynamodb")
-    client.create_table(TableName=table_name, **spec)
-    ttl = properties.get("TimeToLiveSpecification")
-    if ttl:
-        client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+    create_table(table_name, properties)
     return table_name
 
 
