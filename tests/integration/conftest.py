@@ -44,15 +44,14 @@ def token_secret_name(shop_id: str) -> str:
     return f"shopsync/test/shopify/{shop_id}"
 
 
-@pytest.fixture
-def store_tokens(aws_table: str) -> None:
+def create_store_tokens() -> None:
+    """The demo stores' tokens in (moto) Secrets Manager."""
     client = boto3.client("secretsmanager")
     for shop_id in DEMO_STORES:
         client.create_secret(Name=token_secret_name(shop_id), SecretString=f"shpat_local_{shop_id}")
 
 
-@pytest.fixture
-def demo_shops(shopify: RunningEmulator, store_tokens: None) -> dict[str, Shop]:
+def register_demo_shops(shopify: RunningEmulator) -> dict[str, Shop]:
     """The three demo stores registered (straight to the table) against the running emulator."""
     return {
         shop_id: register_shop_record(
@@ -60,3 +59,13 @@ def demo_shops(shopify: RunningEmulator, store_tokens: None) -> dict[str, Shop]:
         )
         for shop_id, (role, kind, currency) in DEMO_STORES.items()
     }
+
+
+@pytest.fixture
+def store_tokens(aws_table: str) -> None:
+    create_store_tokens()
+
+
+@pytest.fixture
+def demo_shops(shopify: RunningEmulator, store_tokens: None) -> dict[str, Shop]:
+    return register_demo_shops(shopify)

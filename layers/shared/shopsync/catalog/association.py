@@ -130,18 +130,11 @@ def catalog_candidates(kind: IdentifierType, identifier: str) -> list[str]:
 # --- writing links (shared with the manual API) -------------------------------------------------------------------
 
 
-def same_link(current: Association, wanted: Association) -> bool:
+def same_link(current: Association | None, wanted: Association) -> bool:
+    """True when writing `wanted` over `current` would change nothing downstream: every writer of child-store
+    associations (job and manual API) skips such a write, so the stream only sees real changes."""
     keys = ("shopify_product_id", "shopify_variant_id", "inventory_item_id", "source")
-    return all(getattr(current, key) == getattr(wanted, key) for key in keys)
-
-
-def save_link(wanted: Association, current: Association | None) -> bool:
-    """Writes the association item unless it already says exactly this; returns whether it wrote. Every writer of
-    child-store associations (job and manual API) goes through here, so the stream sees the same item either way."""
-    if current is not None and same_link(current, wanted):
-        return False
-    catalog_store.put_association(wanted)
-    return True
+    return current is not None and all(getattr(current, key) == getattr(wanted, key) for key in keys)
 
 
 # --- the job -----------------------------------------------------------------------------------------------------
@@ -167,6 +160,8 @@ class StoreMatcher:
         self.shop = context.shop
         self.kind = context.shop.identifier_type
         self.settled_identifiers: set[str] = set()
+        # A variant re-decided later in the same run (its group met again) is reported once.
+        self.reported_variants: set[str] = set()
 
     def process_page(self, nodes: Iterable[dict[str, Any]]) -> None:
         observed = [_store_variant(self.shop, node) for node in nodes]
@@ -180,28 +175,35 @@ class StoreMatcher:
             known[variant.legacy_id] = variant
             if before is None or not variant.same_shopify_data(before):
                 changed.append((variant, before))
-        association_store.save_store_variants(changed)
         # A variant that left an identifier may leave a single variant behind, which can now be linked.
-        left = {before.identifier for variant, before in changed if before and before.identifier != variant.identifier}
-        identifiers = {v.identifier for v in observed if v.identifier} | {i for i in left if i}
-        self.settle_identifiers(identifiers, known)
+        left = {before.identifier for _, before in changed if before and before.identifier}
+        identifiers = {v.identifier for v in observed if v.identifier} | left
+        groups = association_store.identifier_groups(self.shop.shop_id, identifiers)
+        touched: set[str] = set()
+        for variant, before in changed:
+            if before and before.identifier and before.identifier != variant.identifier:
+                groups[before.identifier].discard(variant.legacy_id)
+                touched.add(before.identifier)
+            if variant.identifier and variant.legacy_id not in groups[variant.identifier]:
+                groups[variant.identifier].add(variant.legacy_id)
+                touched.add(variant.identifier)
+        association_store.save_store_variants(
+            self.shop.shop_id, [v for v, _ in changed], {i: groups[i] for i in touched}
+        )
+        self.settle_identifiers(groups, known)
         missing = [v for v in observed if v.identifier is None]
         self.settle([(v, decide(v.legacy_id, None, (), ())) for v in missing])
 
-    def settle_identifiers(self, identifiers: set[str], known: dict[str, StoreVariant]) -> None:
-        """Re-decides every variant of the store carrying one of `identifiers`."""
+    def settle_identifiers(self, groups: dict[str, set[str]], known: dict[str, StoreVariant]) -> None:
+        """Re-decides every variant of the store in `groups` (identifier → the variants carrying it)."""
+        self.settled_identifiers.update(groups)
+        unknown = {i for members in groups.values() for i in members} - known.keys()
+        if unknown:
+            known.update(association_store.get_store_variants(self.shop.shop_id, unknown))
         decisions: list[tuple[StoreVariant, Decision]] = []
-        self.settled_identifiers.update(identifiers)
-        for identifier in sorted(identifiers):
-            # The index query is unioned with the variants in hand, which a just-written entry may not reach yet.
-            ids = set(association_store.variant_ids_with_identifier(self.shop.shop_id, identifier))
-            ids |= {v.legacy_id for v in known.values() if v.identifier == identifier}
-            unknown = ids - known.keys()
-            if unknown:
-                known.update(association_store.get_store_variants(self.shop.shop_id, unknown))
-            members = [known[i] for i in sorted(ids) if i in known and known[i].identifier == identifier]
+        for identifier, member_ids in sorted(groups.items()):
+            members = [known[i] for i in sorted(member_ids) if i in known]
             candidates = catalog_candidates(self.kind, identifier) if len(members) == 1 else []
-            member_ids = [m.legacy_id for m in members]
             decisions += [(m, decide(m.legacy_id, identifier, member_ids, candidates)) for m in members]
         self.settle(decisions)
 
@@ -212,12 +214,14 @@ class StoreMatcher:
         products |= {v.linked_product_id for v, _ in decisions if v.linked_product_id}
         current = catalog_store.associations_in_shop(products, self.shop.shop_id)
         unmatched = association_store.get_unmatched(self.shop.shop_id, [v.legacy_id for v, _ in decisions])
-        relinked: list[tuple[StoreVariant, StoreVariant | None]] = []
+        relinked: list[StoreVariant] = []
+        links: list[Association] = []
         for variant, decision in decisions:
-            linked_to = self._apply(variant, decision, current, unmatched)
+            linked_to = self._apply(variant, decision, current, unmatched, links)
             if linked_to != variant.linked_product_id:
-                relinked.append((variant.model_copy(update={"linked_product_id": linked_to}), variant))
-        association_store.save_store_variants(relinked)
+                relinked.append(variant.model_copy(update={"linked_product_id": linked_to}))
+        catalog_store.put_associations(links)
+        association_store.save_store_variants(self.shop.shop_id, relinked)
 
     def _apply(
         self,
@@ -225,8 +229,10 @@ class StoreMatcher:
         decision: Decision,
         current: dict[str, Association],
         unmatched: dict[str, UnmatchedVariant],
+        links: list[Association],
     ) -> str | None:
-        """Applies one decision; returns the product the variant is linked to afterwards."""
+        """Applies one decision (new or changed links are appended to `links` for one batch write); returns the
+        product the variant is linked to afterwards."""
         held = current.get(variant.linked_product_id or "")
         if held and held.source is AssociationSource.MANUAL and held.shopify_variant_id == variant.variant_id:
             # The operator linked this variant by hand: leave it, and it is not a failure.
@@ -260,11 +266,12 @@ class StoreMatcher:
             source=AssociationSource.ASSOCIATION_JOB,
             linked_at=self.context.window_end,
         )
-        if save_link(wanted, existing):
+        if same_link(existing, wanted):
+            self.context.counts.add(skipped=1)
+        else:
+            links.append(wanted)
             current[decision.product_id] = wanted
             self.context.counts.add(written=1)
-        else:
-            self.context.counts.add(skipped=1)
         return decision.product_id
 
     def _unlink(self, variant: StoreVariant, current: dict[str, Association]) -> None:
@@ -300,7 +307,9 @@ class StoreMatcher:
         before = unmatched.get(variant.legacy_id)
         if before is None or not before.same_finding(record):
             association_store.put_unmatched(record)
-        self.context.record_failure(variant.variant_id, message)
+        if variant.legacy_id not in self.reported_variants:
+            self.reported_variants.add(variant.legacy_id)
+            self.context.record_failure(variant.variant_id, message)
 
     def _forget_unmatched(self, variant: StoreVariant, unmatched: dict[str, UnmatchedVariant]) -> None:
         if variant.legacy_id in unmatched:
@@ -328,8 +337,10 @@ def associate_store(context: JobContext) -> Outcome:
 def _variants_query(context: JobContext, mode: str) -> str | None:
     if mode == "full" or context.watermark is None:
         return None
-    window_start = context.watermark - timedelta(seconds=get_settings().overlap_seconds)
-    return f"updated_at:>'{window_start.isoformat()}' AND updated_at:<='{context.window_end.isoformat()}'"
+    # Shopify keeps whole seconds: from the start of the watermark's second (inclusive), or a change made in the
+    # same second as the previous run's start would be missed when there is no overlap.
+    window_start = (context.watermark - timedelta(seconds=get_settings().overlap_seconds)).replace(microsecond=0)
+    return f"updated_at:>='{window_start.isoformat()}' AND updated_at:<='{context.window_end.isoformat()}'"
 
 
 def _read_variants(context: JobContext, matcher: StoreMatcher, mode: str, after: str | None) -> Suspended | None:
@@ -350,7 +361,7 @@ def _recheck_unmatched(context: JobContext, matcher: StoreMatcher, after: str | 
     while True:
         records = association_store.list_unmatched(context.shop.shop_id, after=after, limit=RECHECK_CHUNK)
         identifiers = {r.identifier for r in records if r.identifier} - matcher.settled_identifiers
-        matcher.settle_identifiers(identifiers, {})
+        matcher.settle_identifiers(association_store.identifier_groups(context.shop.shop_id, identifiers), {})
         if len(records) < RECHECK_CHUNK:
             return None
         after = legacy_id(records[-1].variant_id)
@@ -400,7 +411,7 @@ def _why_not_linked(product_id: str, shop: Shop) -> str:
 def _why_identifier_not_linked(shop: Shop, identifier: str) -> str:
     kind = shop.identifier_type
     label = IDENTIFIER_LABELS[kind]
-    variant_ids = association_store.variant_ids_with_identifier(shop.shop_id, identifier)
+    variant_ids = sorted(association_store.identifier_groups(shop.shop_id, [identifier])[identifier])
     if not variant_ids:
         return f"no variant in {shop.shop_id} has {label} {identifier}"
     if len(variant_ids) > 1:

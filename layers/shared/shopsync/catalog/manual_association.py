@@ -1,12 +1,13 @@
 """Manual association (HotWax's "Shopify Shop Product" Add / delete): an operator links a catalog product to a
-child-store variant the job could not match. The link is checked against the store first, then written through the
-same `save_link` the job uses, so every downstream effect (the stream, the pre-order sync) is identical."""
+child-store variant the job could not match. The link is checked against the store first, then written as the same
+association item the job writes (skipped when `same_link` says nothing changes), so every downstream effect (the
+stream, the pre-order sync) is identical."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from shopsync.catalog.association import require_child, same_link, save_link
+from shopsync.catalog.association import require_child, same_link
 from shopsync.errors import Conflict, NotFound, UnprocessableRequest, UpstreamUnavailable
 from shopsync.models.association import ManualAssociationRequest
 from shopsync.models.catalog import Association, AssociationSource
@@ -52,7 +53,7 @@ def link_manually(
     )
     if current is not None and same_link(current, wanted):
         return current, False
-    save_link(wanted, current)
+    catalog_store.put_association(wanted)
     if current is not None and current.shopify_variant_id != wanted.shopify_variant_id:
         association_store.clear_linked_product(shop_id, current.shopify_variant_id, product_id)
     association_store.set_linked_product(wanted)

@@ -3,16 +3,17 @@ variants it could not link.
 
 Items:
 - store variant        PK=STOREVARIANT#<shop>              SK=VARIANT#<legacy id>
-- store identifier     PK=STOREIDENT#<shop>#<identifier>   SK=VARIANT#<legacy id>   (several = a duplicate in the store)
+- store identifier     PK=STOREIDENT#<shop>#<identifier>   SK=VARIANTS  variant_ids (several = a duplicate in the store)
 - unmatched variant    PK=UNMATCHED#<shop>                 SK=VARIANT#<legacy id>
 
 The identifier index covers the whole store, not one page or one run, so an incremental run sees that a changed
-variant now shares its SKU with a variant read weeks ago.
+variant now shares its SKU with a variant read weeks ago. One item per identifier is read in batches of 100 (not a
+query per identifier); only the association job writes it, under its (job, store) lease, so read-modify-write is safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from shopsync.catalog.identifiers import legacy_id
 from shopsync.models.association import StoreVariant, UnmatchedReason, UnmatchedVariant
@@ -24,8 +25,8 @@ def _variant_key(shop_id: str, variant_legacy_id: str) -> tuple[str, str]:
     return f"STOREVARIANT#{shop_id}", f"VARIANT#{variant_legacy_id}"
 
 
-def _identifier_key(shop_id: str, identifier: str, variant_legacy_id: str) -> tuple[str, str]:
-    return f"STOREIDENT#{shop_id}#{identifier}", f"VARIANT#{variant_legacy_id}"
+def _identifier_key(shop_id: str, identifier: str) -> tuple[str, str]:
+    return f"STOREIDENT#{shop_id}#{identifier}", "VARIANTS"
 
 
 def _unmatched_pk(shop_id: str) -> str:
@@ -48,19 +49,20 @@ def get_store_variant(shop_id: str, variant_id: str) -> StoreVariant | None:
     return StoreVariant.model_validate(item) if item else None
 
 
-def save_store_variants(variants: Iterable[tuple[StoreVariant, StoreVariant | None]]) -> int:
-    """Writes each (new, previous) pair and moves its identifier index entry when the identifier changed.
-    Returns the number of batch requests."""
-    puts: list[table.Item] = []
-    deletes: list[tuple[str, str]] = []
-    for variant, previous in variants:
-        puts.append(_variant_item(variant))
-        if previous is not None and previous.identifier and previous.identifier != variant.identifier:
-            deletes.append(_identifier_key(variant.shop_id, previous.identifier, variant.legacy_id))
-        if variant.identifier and (previous is None or previous.identifier != variant.identifier):
-            pk, sk = _identifier_key(variant.shop_id, variant.identifier, variant.legacy_id)
-            puts.append({"PK": pk, "SK": sk, "type": "STORE_IDENTIFIER", "variant_legacy_id": variant.legacy_id})
-    return table.batch_write(puts=puts, deletes=deletes)
+def save_store_variants(
+    shop_id: str, variants: Iterable[StoreVariant], groups: Mapping[str, Collection[str]] | None = None
+) -> None:
+    """Writes variant records and the identifier groups given (identifier → every variant legacy id carrying it;
+    an empty group is deleted)."""
+    puts = [_variant_item(variant) for variant in variants]
+    deletes = []
+    for identifier, members in (groups or {}).items():
+        pk, sk = _identifier_key(shop_id, identifier)
+        if members:
+            puts.append({"PK": pk, "SK": sk, "type": "STORE_IDENTIFIER", "variant_ids": sorted(members)})
+        else:
+            deletes.append((pk, sk))
+    table.batch_write(puts=puts, deletes=deletes)
 
 
 def set_linked_product(association: Association) -> None:
@@ -98,10 +100,15 @@ def clear_linked_product(shop_id: str, variant_id: str, product_id: str) -> None
         pass  # linked to another product meanwhile, or never recorded
 
 
-def variant_ids_with_identifier(shop_id: str, identifier: str) -> list[str]:
-    """Legacy ids of the store's variants that carry `identifier` (normalised)."""
-    items = table.query_partition(f"STOREIDENT#{shop_id}#{identifier}")
-    return [str(item["variant_legacy_id"]) for item in items]
+def identifier_groups(shop_id: str, identifiers: Iterable[str]) -> dict[str, set[str]]:
+    """Identifier → legacy ids of the store's variants carrying it (normalised; empty when none does)."""
+    wanted = set(identifiers)
+    items = table.batch_get(_identifier_key(shop_id, identifier) for identifier in wanted)
+    groups: dict[str, set[str]] = {identifier: set() for identifier in wanted}
+    prefix = f"STOREIDENT#{shop_id}#"
+    for (pk, _), item in items.items():
+        groups[pk.removeprefix(prefix)] = set(item["variant_ids"])
+    return groups
 
 
 def get_unmatched(shop_id: str, variant_legacy_ids: Iterable[str]) -> dict[str, UnmatchedVariant]:

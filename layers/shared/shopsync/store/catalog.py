@@ -134,6 +134,11 @@ def put_association(association: Association) -> None:
     table.put_item(_association_item(association))
 
 
+def put_associations(associations: Iterable[Association]) -> None:
+    """The same items as `put_association`, written in batches."""
+    table.batch_write(puts=[_association_item(association) for association in associations])
+
+
 def delete_association(product_id: str, shop_id: str, *, if_variant_id: str | None = None) -> bool:
     """Deletes the association (only while it points at `if_variant_id`, when given); False when there was none."""
     condition, values = "attribute_exists(PK)", None
