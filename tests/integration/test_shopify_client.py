@@ -594,13 +594,17 @@ def test_bulk_poll_gives_up_with_the_operation_id_when_time_runs_out() -> None:
     seed_products(client, 2)
     operation_id = start_bulk_query(client, render_bulk_products_export())
 
-    # 2 s left cannot fit another 5 s poll interval: the job gets the id back to save as its cursor.
-    try:
+    # 2 s left cannot fit another 5 s poll interval (the emulator completes on the second status read): the job
+    # gets the id back to save as its cursor.
+    with pytest.raises(BulkOperationPending) as pending:
         poll_bulk_operation(client, operation_id, time_remaining_s=lambda: 2.0, poll_interval_s=5.0)
-    except BulkOperationPending as pending:
-        assert pending.operation_id == operation_id
-    else:
-        pytest.skip("the emulator completed the operation before the first poll")
+    assert pending.value.operation_id == operation_id
+
+    # No time at all: still pending (not a failure), and Shopify is not even asked.
+    calls = client.stats.calls
+    with pytest.raises(BulkOperationPending):
+        poll_bulk_operation(client, operation_id, time_remaining_s=lambda: 0.0)
+    assert client.stats.calls == calls
 
 
 def test_bulk_start_beyond_the_concurrency_limit_is_busy() -> None:

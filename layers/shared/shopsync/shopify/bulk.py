@@ -110,7 +110,11 @@ def poll_bulk_operation(
 ) -> BulkOperationResult:
     """Poll until the operation is COMPLETED and return it. Raises BulkOperationFailed when it ended FAILED, CANCELED
     or EXPIRED (or is unknown), and BulkOperationPending when `time_remaining_s()` cannot fit another poll."""
+    last_status = "UNKNOWN"
     while True:
+        # Out of time before even asking: still a pending operation the next run can pick up, not a failure.
+        if time_remaining_s() <= 0:
+            raise BulkOperationPending(operation_id, status=last_status)
         result = fetch_bulk_operation(client, operation_id)
         if result is None:
             raise BulkOperationFailed(operation_id, status=None, error_code=None)
@@ -127,8 +131,9 @@ def poll_bulk_operation(
                 error_code=result.error_code,
                 partial_data_url=result.partial_data_url,
             )
+        last_status = result.status.value
         if time_remaining_s() < poll_interval_s + _STATUS_CALL_BUDGET_S:
-            raise BulkOperationPending(operation_id, status=result.status.value)
+            raise BulkOperationPending(operation_id, status=last_status)
         logger.debug("Bulk operation still running", extra={"bulk_operation_id": operation_id, "status": result.status})
         client.sleep(poll_interval_s)
 
