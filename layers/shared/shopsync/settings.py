@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # Incremental imports re-read this much before the watermark; dedupe drops what was already seen.
     overlap_seconds: int = Field(default=300, validation_alias="OVERLAP_SECONDS", ge=0)
     bulk_poll_interval_s: float = Field(default=2.0, validation_alias="BULK_POLL_INTERVAL_S", gt=0)
+    preorder_metafield_key: str = Field(
+        default="PREORDER_DETAIL", validation_alias="PREORDER_METAFIELD_KEY", pattern=r"^[A-Za-z0-9_-]{2,64}$"
+    )
+    # Listings whose push failed are retried by the sweep after 1, 2, 4 … minutes, capped here.
+    sync_retry_max_minutes: int = Field(default=60, validation_alias="SYNC_RETRY_MAX_MINUTES", ge=1)
     secret_cache_seconds: int = Field(default=300, validation_alias="SECRET_CACHE_SECONDS", ge=0)
 
 

@@ -11,14 +11,13 @@ leaves the markers, so the next run redoes the work.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from itertools import islice
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from shopsync.catalog.presell import Action, decide
 from shopsync.errors import UnprocessableRequest
+from shopsync.iterables import chunked
 from shopsync.jobs.runner import Completed, JobContext, JobDefinition, Outcome, Suspended
 from shopsync.models.jobs import JobName
 from shopsync.models.presell import Membership
@@ -41,12 +40,6 @@ class RefreshProgress(BaseModel):
 
     mode: Literal["incremental", "full"]
     after: str | None = None
-
-
-def _chunks(values: Sequence[str], size: int) -> Iterator[list[str]]:
-    iterator = iter(values)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _refresh_chunk(context: JobContext, product_ids: list[str], marks: dict[str, str]) -> None:
@@ -92,7 +85,7 @@ def refresh_catalog(context: JobContext) -> Outcome:
         candidates = set(marks) | presell_store.members_with_promise_before(context.window_end.date())
     pending = sorted(product_id for product_id in candidates if progress.after is None or product_id > progress.after)
     logger.info("refreshing the pre-sell catalog", extra={"mode": progress.mode, "products": len(pending)})
-    for chunk in _chunks(pending, REFRESH_CHUNK):
+    for chunk in chunked(pending, REFRESH_CHUNK):
         if context.should_stop():
             return Suspended(progress.model_dump())
         _refresh_chunk(context, chunk, marks)

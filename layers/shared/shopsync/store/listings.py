@@ -1,0 +1,93 @@
+"""Listing state per (product, store) and the tag ledger per (store, Shopify product).
+
+Items:
+- listing state   PK=PRODUCT#<id>              SK=LISTING#<shop>   GSI1PK=LISTINGS#<status>  GSI1SK=<due>#<id>#<shop>
+- tag ledger      PK=TAGS#<shop>#<product gid> SK=TAGS             {product_id: tag} of the variants listed there
+Neither matches the stream filter of the pre-order sync, so its own writes never re-trigger it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from shopsync.models.catalog import Association
+from shopsync.models.listing import ListingState, PushStatus
+from shopsync.store import table
+
+_NEVER = "9999"
+
+
+def _key(product_id: str, shop_id: str) -> tuple[str, str]:
+    return f"PRODUCT#{product_id}", f"LISTING#{shop_id}"
+
+
+def _item(state: ListingState) -> table.Item:
+    pk, sk = _key(state.product_id, state.shop_id)
+    due = state.next_attempt_at.isoformat() if state.next_attempt_at else _NEVER
+    return {
+        "PK": pk,
+        "SK": sk,
+        "type": "LISTING",
+        "GSI1PK": f"LISTINGS#{state.status.value}",
+        "GSI1SK": f"{due}#{state.product_id}#{state.shop_id}",
+        **state.model_dump(mode="json"),
+    }
+
+
+def save_states(states: Iterable[ListingState]) -> None:
+    table.batch_write(puts=[_item(state) for state in states])
+
+
+def product_sync_inputs(product_id: str) -> tuple[list[Association], dict[str, ListingState]]:
+    """The product's associations and listing states, from its partition in one query."""
+    associations: list[Association] = []
+    states: dict[str, ListingState] = {}
+    for item in table.query_partition(f"PRODUCT#{product_id}"):
+        if item["SK"].startswith("SHOP#"):
+            associations.append(Association.model_validate(item))
+        elif item["SK"].startswith("LISTING#"):
+            state = ListingState.model_validate(item)
+            states[state.shop_id] = state
+    return associations, states
+
+
+def due_for_retry(now: datetime, limit: int) -> list[tuple[str, str]]:
+    """(product, shop) of PENDING or FAILED listings whose backoff has run out, oldest first."""
+    due: list[tuple[str, str]] = []
+    for status in (PushStatus.PENDING, PushStatus.FAILED):
+        items = table.query(
+            "GSI1PK = :pk AND GSI1SK <= :now",
+            {":pk": f"LISTINGS#{status.value}", ":now": now.isoformat()},
+            index="GSI1",
+            limit=limit - len(due),
+        )
+        due.extend((item["product_id"], item["shop_id"]) for item in items)
+        if len(due) >= limit:
+            break
+    return due
+
+
+def pushed_listings(after: str | None = None) -> Iterator[tuple[str, str]]:
+    """(product, shop) of every pushed listing, for the drift sweep."""
+    condition = "GSI1PK = :pk" + (" AND GSI1SK > :after" if after else "")
+    values = {":pk": f"LISTINGS#{PushStatus.PUSHED.value}"} | ({":after": after} if after else {})
+    for item in table.query(condition, values, index="GSI1"):
+        yield item["product_id"], item["shop_id"]
+
+
+def _tags_key(shop_id: str, shopify_product_id: str) -> tuple[str, str]:
+    return f"TAGS#{shop_id}#{shopify_product_id}", "TAGS"
+
+
+def tag_ledger(shop_id: str, shopify_product_id: str) -> dict[str, str]:
+    item = table.get_item(*_tags_key(shop_id, shopify_product_id))
+    return dict(item["variants"]) if item and item.get("variants") else {}
+
+
+def save_tag_ledger(shop_id: str, shopify_product_id: str, variants: dict[str, str]) -> None:
+    pk, sk = _tags_key(shop_id, shopify_product_id)
+    if variants:
+        table.put_item({"PK": pk, "SK": sk, "type": "TAG_LEDGER", "variants": variants})
+    else:
+        table.delete_item(pk, sk)
