@@ -127,6 +127,13 @@ def test_body_that_is_neither_csv_nor_json_is_refused_and_nothing_is_stored():
     assert presell_store.refresh_markers() == {}
 
 
+def test_body_that_is_not_utf8_text_is_refused():
+    event = api_event("POST", "/purchase-orders", None)
+    event.update(body=base64.b64encode(b"\xff\xfe\x00garbage").decode(), isBase64Encoded=True)
+    response = api_handler(event, lambda_context())
+    assert response["statusCode"] == 400 and "not UTF-8" in json.loads(response["body"])["reason"]
+
+
 def test_inventory_rows():
     status, result = call(
         "PUT",

@@ -67,7 +67,7 @@ def _membership_key(product_id: str) -> tuple[str, str]:
     return _product_pk(product_id), "MEMBERSHIP"
 
 
-def _marker_key(product_id: str) -> tuple[str, str]:
+def refresh_marker_key(product_id: str) -> tuple[str, str]:
     return f"REFRESH#{_shard(product_id)}", f"PRODUCT#{product_id}"
 
 
@@ -93,7 +93,7 @@ class _Group:
 
 
 def _marker_put(product_id: str, mark_id: str, now: datetime) -> dict[str, Any]:
-    pk, sk = _marker_key(product_id)
+    pk, sk = refresh_marker_key(product_id)
     item = {"PK": pk, "SK": sk, "type": "REFRESH_MARKER", "product_id": product_id, "mark_id": mark_id}
     return {"Put": {"Item": {**item, "marked_at": now.isoformat()}}}
 
@@ -244,7 +244,7 @@ def refresh_markers() -> dict[str, str]:
 def clear_refresh_marker(product_id: str, mark_id: str) -> None:
     """Remove the marker unless a newer change re-marked the product while it was being refreshed."""
     try:
-        table.delete_item(*_marker_key(product_id), condition="mark_id = :mark", values={":mark": mark_id})
+        table.delete_item(*refresh_marker_key(product_id), condition="mark_id = :mark", values={":mark": mark_id})
     except table.ConditionFailed:
         pass  # re-marked (or already cleared): the next run looks again
 
