@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     product_import_function: str = Field(default="ProductImportFunction", validation_alias="PRODUCT_IMPORT_FUNCTION")
     association_function: str = Field(default="AssociationFunction", validation_alias="ASSOCIATION_FUNCTION")
     catalog_refresh_function: str = Field(default="CatalogRefreshFunction", validation_alias="CATALOG_REFRESH_FUNCTION")
+    preorder_sweep_function: str = Field(default="PreorderSweepFunction", validation_alias="PREORDER_SWEEP_FUNCTION")
     # How long before the Lambda deadline a job stops and leaves a cursor.
     deadline_margin_ms: int = Field(default=20_000, validation_alias="DEADLINE_MARGIN_MS", ge=0)
     lease_seconds: int = Field(default=900, validation_alias="LEASE_SECONDS", ge=30)

@@ -11,6 +11,7 @@ from shopsync.catalog.refresh import CATALOG_REFRESH
 from shopsync.errors import NotFound
 from shopsync.jobs.runner import JobDefinition
 from shopsync.models.jobs import JobName
+from shopsync.preorder.triggers import PREORDER_SWEEP
 from shopsync.settings import Settings, get_settings
 
 
@@ -24,6 +25,7 @@ JOBS: dict[JobName, RegisteredJob] = {
     JobName.PRODUCT_IMPORT: RegisteredJob(PRODUCT_IMPORT, lambda settings: settings.product_import_function),
     JobName.ASSOCIATION: RegisteredJob(ASSOCIATION, lambda settings: settings.association_function),
     JobName.CATALOG_REFRESH: RegisteredJob(CATALOG_REFRESH, lambda settings: settings.catalog_refresh_function),
+    JobName.PREORDER_SWEEP: RegisteredJob(PREORDER_SWEEP, lambda settings: settings.preorder_sweep_function),
 }
 
 

@@ -15,6 +15,7 @@ class JobName(StrEnum):
     PRODUCT_IMPORT = "product-import"
     ASSOCIATION = "association"
     CATALOG_REFRESH = "catalog-refresh"
+    PREORDER_SWEEP = "preorder-sweep"
 
 
 class RunStatus(StrEnum):

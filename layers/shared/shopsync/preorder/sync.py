@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 from shopsync.catalog import presell
 from shopsync.models.listing import ListingFields, ListingState, PushStatus, RestoreState
@@ -46,17 +48,19 @@ class Target:
     known_available: int | None = None
     error: str | None = None
     touched: bool = False
+    in_scope: bool = True  # False: another store of the product, counted in the quantity ledger but not pushed
 
     @property
     def key(self) -> str:
         return f"{self.product_id}/{self.shop.shop_id}"
 
 
-@dataclass
-class SyncReport:
-    pushed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+class SyncReport(BaseModel):
+    """What a sync did, per "<product>/<shop>"."""
+
+    pushed: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict, description="Shopify's error per listing; retried later")
     shopify_calls: int = 0
     shopify_cost: float = 0.0
 
@@ -119,7 +123,7 @@ def sync_products(
     report = SyncReport()
     sessions = _Sessions(time_left_s)
     try:
-        targets = [target for plan in plans for target in plan.targets.values()]
+        targets = [target for plan in plans for target in plan.targets.values() if target.in_scope]
         _read_stores(targets, sessions, reconcile)
         for plan in plans:
             _decide(plan)
@@ -140,7 +144,7 @@ def _plan(product_id: str, shops: dict[str, Shop], only_shop: str | None, now: d
     links = {a.shop_id: a for a in associations if a.shop_id in shops}
     targets: dict[str, Target] = {}
     for shop_id in sorted(set(links) | {s for s, state in states.items() if state.pushed is not None}):
-        if shop_id not in shops or (only_shop and shop_id != only_shop):
+        if shop_id not in shops:
             continue
         state = states.get(shop_id)
         link = links.get(shop_id)
@@ -158,8 +162,8 @@ def _plan(product_id: str, shops: dict[str, Shop], only_shop: str | None, now: d
         wanted = member and link is not None
         if state is None or (not wanted and not state.listed and state.status is PushStatus.PUSHED):
             continue  # never listed there, or already delisted
-        targets[shop_id] = Target(product_id, shops[shop_id], state, wanted)
-    if not targets:
+        targets[shop_id] = Target(product_id, shops[shop_id], state, wanted, in_scope=only_shop in (None, shop_id))
+    if not any(target.in_scope for target in targets.values()):
         return None
     po_atp = presell.po_atp(product.po_items, now.date()) if member else 0
     return _ProductPlan(product_id, product.membership, po_atp, targets)
@@ -269,7 +273,7 @@ def _capped(raisings: list[_QuantityStep], plans: list[_ProductPlan]) -> list[_Q
 def _set_quantities(steps: list[_QuantityStep], sessions: _Sessions, *, reference: str) -> None:
     by_shop: dict[str, list[_QuantityStep]] = defaultdict(list)
     for step in steps:
-        if step.target.error is None and step.target.state.inventory_item_id:
+        if step.target.in_scope and step.target.error is None and step.target.state.inventory_item_id:
             by_shop[step.target.shop.shop_id].append(step)
     for group in by_shop.values():
         session = sessions.get(group[0].target.shop)
