@@ -1,51 +1,15 @@
-"""Builders shared by tests: the table from template.yaml, registered shops."""
+"""Builders shared by tests: events, Lambda contexts; the table and shop records come from local.sandbox."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from local.lambda_context import LambdaContext
-from local.resources import create_table
-from local.template import SamTemplate
-from shopsync.models.shop import IdentifierType, Shop, ShopRole
-from shopsync.store import shops as shop_store
+from local.sandbox import create_table_from_template, register_shop_record
 
-
-def create_table_from_template(table_name: str) -> str:
-    """The table exactly as template.yaml declares it, under the current (moto) endpoint."""
-    (properties,) = SamTemplate.load().tables().values()
-    create_table(table_name, properties)
-    return table_name
-
-
-def register_shop_record(
-    shop_id: str,
-    *,
-    role: ShopRole = ShopRole.PARENT,
-    base_url: str = "http://127.0.0.1:9/stores/x",
-    identifier_type: IdentifierType = IdentifierType.SKU,
-    currency: str = "USD",
-) -> Shop:
-    """A registration written straight to the table (no store verification): for tests of what comes after."""
-    now = datetime.now(UTC)
-    shop = Shop(
-        shop_id=shop_id,
-        role=role,
-        name=shop_id,
-        admin_api_base_url=base_url,  # type: ignore[arg-type]
-        api_version="2026-07",
-        identifier_type=identifier_type,
-        currency=currency,
-        token_secret_name=f"shopsync/test/shopify/{shop_id}",
-        created_at=now,
-        updated_at=now,
-    )
-    shop_store.save_shop(shop, shop_store.get_shop(shop_id))
-    return shop
-
+__all__ = ["api_event", "create_table_from_template", "lambda_context", "load_event", "register_shop_record"]
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 

@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 from functions.api.app import lambda_handler as api_handler
+from local.sandbox import RunningEmulator, create_store_tokens, register_demo_shops
 from shopsync.catalog.association import ASSOCIATION, association_status
 from shopsync.catalog.identifiers import legacy_id, normalize
 from shopsync.catalog.product_import import PRODUCT_IMPORT
@@ -33,7 +34,6 @@ from shopsync.shopify.client import ShopifyClient
 from shopsync.store import catalog as catalog_store
 from shopsync.store.aws import dynamodb_client, reset_clients
 from tests.factories import api_event, create_table_from_template, lambda_context, register_shop_record
-from tests.integration.conftest import RunningEmulator, create_store_tokens, register_demo_shops
 
 PLENTY_OF_TIME_MS = 600_000
 CHILD_STORES = {"eu-child": IdentifierType.SKU, "uk-child": IdentifierType.BARCODE}

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from functions.api.app import lambda_handler as api_handler
+from local.sandbox import RunningEmulator
 from shopsync.catalog.identifiers import legacy_id
 from shopsync.catalog.product_import import PRODUCT_IMPORT
 from shopsync.catalog.refresh import CATALOG_REFRESH
@@ -23,7 +24,6 @@ from shopsync.shopify.client import ShopifyClient
 from shopsync.store import catalog as catalog_store
 from shopsync.store import listings as listing_store
 from tests.factories import api_event, lambda_context
-from tests.integration.conftest import RunningEmulator
 
 PO_QUANTITY = 90
 PLENTY = 600_000

@@ -9,6 +9,7 @@ import pytest
 
 from functions.api.app import lambda_handler as api_handler
 from functions.product_import.app import lambda_handler as import_handler
+from local.sandbox import RunningEmulator
 from shopsync.catalog.identifiers import legacy_id, normalize_sku
 from shopsync.errors import ChildStoreRefused
 from shopsync.jobs.clock import utc_now
@@ -19,7 +20,6 @@ from shopsync.models.shop import IdentifierType
 from shopsync.store import catalog as catalog_store
 from shopsync.store import jobs as job_store
 from tests.factories import api_event, lambda_context, load_event
-from tests.integration.conftest import RunningEmulator
 
 IMPORT = JobName.PRODUCT_IMPORT
 
