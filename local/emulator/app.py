@@ -146,6 +146,11 @@ class ShopifyEmulator:
         with store.lock:
             return _inspect(store)
 
+    # ---- events ----------------------------------------------------------------------------------------
+
+    def order_changed(self, store: Store, order: Any, topic: str) -> None:
+        """Hook for order events (webhook deliveries); called under the store lock."""
+
     # ---- bulk operations -----------------------------------------------------------------------------
 
     def complete_bulk_operation(self, ctx: RequestContext, op: BulkOperation) -> None:

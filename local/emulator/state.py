@@ -1,7 +1,8 @@
-"""In-memory state of one emulated shop: catalog, inventory, bulk operations (orders come later)."""
+"""In-memory state of one emulated shop: catalog, inventory, metafields, orders, bulk operations, uploads."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import threading
@@ -10,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from local.emulator.bucket import LeakyBucket
@@ -168,6 +170,8 @@ class BulkOperation:
     object_count: int = 0
     root_object_count: int = 0
     result: bytes | None = None  # the JSONL file once COMPLETED
+    staged_upload_path: str | None = None  # MUTATION: the JSONL of variables
+    client_identifier: str | None = None
     polls: int = 0  # status reads seen so far; drives CREATED → RUNNING → COMPLETED
 
     @property
@@ -185,14 +189,94 @@ class IdempotencyRecord:
 
 
 @dataclass
-class Order:
-    """Placeholder: the order domain (orders, line items, committed stock) arrives with order import."""
+class Metafield:
+    """A metafield on a Product, ProductVariant, Order or the Shop, keyed by (owner GID, namespace, key)."""
 
     id: int
+    owner_id: str  # the owner's GID
+    namespace: str
+    key: str
+    type: str
+    value: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def compare_digest(self) -> str:
+        raw = f"{self.id}|{self.type}|{self.value}|{self.updated_at.isoformat()}"
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass
+class Customer:
+    id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass
+class LineItem:
+    id: int
+    variant_id: int | None  # None: custom item or deleted variant
+    sku: str | None
+    name: str
+    quantity: int
+    price: str = "0.00"
+    current_quantity: int | None = None
+    fulfilled_quantity: int = 0
+    selling_plan: dict[str, Any] | None = None  # {"name", "sellingPlanId"}
+    custom_attributes: list[dict[str, str]] = field(default_factory=list)
+    location_id: int | None = None  # where the quantity was committed (None: stock untouched)
+    product_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.current_quantity is None:
+            self.current_quantity = self.quantity
+
+
+@dataclass
+class Order:
+    id: int
+    number: int
     name: str
     created_at: datetime
     updated_at: datetime
-    line_items: list[dict[str, Any]] = field(default_factory=list)
+    processed_at: datetime | None = None
+    line_items: list[LineItem] = field(default_factory=list)
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    closed_at: datetime | None = None
+    test: bool = False
+    financial_status: str | None = "PAID"
+    fulfillment_status: str = "UNFULFILLED"
+    source_name: str = "web"
+    app_name: str | None = "Online Store"
+    retail_location_id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+    tags: list[str] = field(default_factory=list)
+    note: str | None = None
+    customer: Customer | None = None
+    shipping_address: dict[str, Any] | None = None
+    billing_address: dict[str, Any] | None = None
+    currency: str = "USD"
+
+    @property
+    def total_price(self) -> str:
+        total = sum((Decimal(li.price) * (li.current_quantity or 0) for li in self.line_items), Decimal(0))
+        return f"{total:.2f}"
+
+
+@dataclass
+class StagedUpload:
+    key: str
+    filename: str
+    mime_type: str
+    resource: str
+    created_at: datetime
+    body: bytes | None = None  # None until the file is uploaded
 
 
 @dataclass
@@ -248,6 +332,11 @@ class Store:
         self.adjustment_groups: dict[int, AdjustmentGroup] = {}
         self.bulk_operations: dict[int, BulkOperation] = {}
         self.orders: dict[int, Order] = {}
+        self.order_numbers: Iterator[int] = itertools.count(1001)
+        self.customers: dict[int, Customer] = {}
+        self.metafields: dict[int, Metafield] = {}
+        self.metafield_index: dict[tuple[str, str, str], int] = {}  # (owner GID, namespace, key) -> id
+        self.staged_uploads: dict[str, StagedUpload] = {}
         self.idempotency: dict[str, IdempotencyRecord] = {}
         self.primary_location = self.add_location("Warehouse", primary=True)
 
@@ -291,6 +380,13 @@ class Store:
     def variant_quantity(self, variant: Variant) -> int:
         item = self.inventory_items[variant.inventory_item_id]
         return sum(level.quantity("available") for level in item.levels.values() if level.is_active)
+
+    def owner_metafields(self, owner_id: str) -> list[Metafield]:
+        return [m for m in self.metafields.values() if m.owner_id == owner_id]
+
+    def metafield_for(self, owner_id: str, namespace: str, key: str) -> Metafield | None:
+        found = self.metafield_index.get((owner_id, namespace, key))
+        return self.metafields.get(found) if found is not None else None
 
     def count_request(self) -> None:
         with self.stats_lock:

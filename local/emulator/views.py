@@ -16,6 +16,7 @@ from graphql import GraphQLError, GraphQLResolveInfo
 from local.emulator.connections import connection
 from local.emulator.context import RequestContext
 from local.emulator.ids import gid, parse_gid
+from local.emulator.metafields import owner_metafield_fields
 from local.emulator.search import SearchField, compile_search
 from local.emulator.state import (
     QUANTITY_NAMES,
@@ -102,6 +103,7 @@ def product_view(ctx: RequestContext, product: Product) -> View:
         ],
         "variants": lambda info, **args: variant_connection(ctx, variants(), args),
         "variantsCount": lambda info, **_: {"count": len(product.variant_ids), "precision": "EXACT"},
+        **owner_metafield_fields(ctx, gid("Product", product.id)),
     }
 
 
@@ -146,6 +148,7 @@ def variant_view(ctx: RequestContext, variant: Variant) -> View:
         "updatedAt": iso(variant.updated_at),
         "product": lambda info, **_: product_view(ctx, product),
         "inventoryItem": lambda info, **_: inventory_item_view(ctx, item),
+        **owner_metafield_fields(ctx, gid("ProductVariant", variant.id)),
     }
 
 

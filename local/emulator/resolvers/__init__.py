@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from local.emulator.resolvers import bulk, catalog, inventory, product_set, shop
+from local.emulator.resolvers import bulk, catalog, inventory, listing, product_set, shop
 
 Resolver = Callable[..., Any]
 
@@ -32,6 +32,10 @@ MUTATION_ROOT: dict[str, Resolver] = {
     "productSet": product_set.product_set,
     "inventorySetQuantities": inventory.inventory_set_quantities,
     "inventoryActivate": inventory.inventory_activate,
+    "productVariantsBulkUpdate": listing.product_variants_bulk_update,
+    "tagsAdd": listing.tags_add,
+    "tagsRemove": listing.tags_remove,
+    "metafieldsSet": listing.metafields_set,
     "bulkOperationRunQuery": bulk.bulk_operation_run_query,
     "bulkOperationCancel": bulk.bulk_operation_cancel,
 }

@@ -8,15 +8,21 @@ from graphql import GraphQLResolveInfo
 
 from local.emulator.context import RequestContext, context_of
 from local.emulator.ids import gid, gid_kind, parse_gid
-from local.emulator.resolvers import bulk, catalog, inventory
+from local.emulator.metafields import owner_metafield_fields
+from local.emulator.resolvers import bulk, catalog, inventory, listing
 from local.emulator.schema import API_VERSION
 from local.emulator.views import View
 
+NODE_DOMAINS: tuple[Any, ...] = (catalog, inventory, bulk, listing)
 SUPPORTED_VERSIONS = ("2025-10", "2026-01", "2026-04", API_VERSION)
 
 
 def shop(info: GraphQLResolveInfo, **_: Any) -> View:
-    store = context_of(info).store
+    return shop_view(context_of(info))
+
+
+def shop_view(ctx: RequestContext) -> View:
+    store = ctx.store
     return {
         "__typename": "Shop",
         "id": gid("Shop", store.shop_number),
@@ -34,6 +40,7 @@ def shop(info: GraphQLResolveInfo, **_: Any) -> View:
             "url": f"https://{store.myshopify_domain}",
             "sslEnabled": True,
         },
+        **owner_metafield_fields(ctx, gid("Shop", store.shop_number)),
     }
 
 
@@ -47,7 +54,9 @@ def find_node(ctx: RequestContext, global_id: str) -> View | None:
     kind, number = gid_kind(global_id), parse_gid(global_id)
     if kind is None or number is None:
         return None
-    for domain in (catalog, inventory, bulk):
+    if kind == "Shop":
+        return shop_view(ctx) if number == ctx.store.shop_number else None
+    for domain in NODE_DOMAINS:
         view = domain.resolve_node(ctx, kind, number)
         if view is not None:
             return view
