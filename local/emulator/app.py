@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from graphql import FieldNode
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from local.emulator import engine
 from local.emulator.bucket import LeakyBucket
-from local.emulator.bulk import to_jsonl, validate_bulk_query
+from local.emulator.bulk import jsonl_lines, to_jsonl, validate_bulk_mutation, validate_bulk_query
 from local.emulator.context import RequestContext
 from local.emulator.faults import FaultRule
 from local.emulator.ids import gid
@@ -42,6 +43,8 @@ _ROUTES = Map(
         Rule("/_emulator/stores/<shop_id>/faults", endpoint="clear_faults", methods=["DELETE"]),
         Rule("/_emulator/stores/<shop_id>/stats", endpoint="stats", methods=["GET"]),
         Rule("/_emulator/bulk/<shop_id>/<int:operation_id>.jsonl", endpoint="bulk_file", methods=["GET"]),
+        Rule("/_emulator/uploads/<shop_id>", endpoint="upload", methods=["POST", "PUT"]),
+        Rule("/_emulator/uploads/<shop_id>/<path:key>", endpoint="upload", methods=["POST", "PUT"]),
     ]
 )
 
@@ -155,6 +158,9 @@ class ShopifyEmulator:
 
     def complete_bulk_operation(self, ctx: RequestContext, op: BulkOperation) -> None:
         """Run a bulk query now and attach its JSONL (called when a status read finds it due)."""
+        if op.type == "MUTATION":
+            self._complete_bulk_mutation(ctx, op)
+            return
         document, problems = validate_bulk_query(admin_schema(), op.query)
         bulk_ctx = RequestContext(self, ctx.store, ctx.base_url, bulk=True)
         op.completed_at = ctx.store.now()
@@ -170,6 +176,40 @@ class ShopifyEmulator:
             return
         output = to_jsonl(admin_schema(), document, result.data, group_objects=op.group_objects, seed=op.id)
         op.result, op.object_count, op.root_object_count = output.body, output.object_count, output.root_object_count
+        op.status = "COMPLETED"
+
+    def _complete_bulk_mutation(self, ctx: RequestContext, op: BulkOperation) -> None:
+        """Run the mutation once per JSONL line; the result file has one `{"data", "__lineNumber"}` line each.
+
+        Nothing is charged to the bucket: a bulk mutation costs its `bulkOperationRunMutation` call only.
+        """
+        store = ctx.store
+        op.completed_at = store.now()
+        document, problems = validate_bulk_mutation(admin_schema(), op.query)
+        upload = store.staged_uploads.get(op.staged_upload_path or "")
+        if document is None or upload is None or upload.body is None:
+            op.status, op.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
+            log.warning("bulk mutation %s cannot run: %s", op.id, [p.message for p in problems])
+            return
+        operation = next(d for d in document.definitions if isinstance(d, engine.OperationDefinitionNode))
+        root = next(s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode))
+        line_ctx = RequestContext(self, store, ctx.base_url)
+        out: list[bytes] = []
+        for number, variables in jsonl_lines(upload.body):
+            line: dict[str, Any]
+            if not isinstance(variables, dict):
+                line = {"errors": [{"message": f"Invalid JSON on line {number + 1}"}], "__lineNumber": number}
+            else:
+                result = engine.execute_document(line_ctx, document, operation, variables)
+                line = {"data": result.data}
+                if result.errors:
+                    line["errors"] = [engine.execution_error(e) for e in result.errors]
+                line["__lineNumber"] = number
+            out.append(json.dumps(line, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
+        with store.stats_lock:
+            store.stats.bulk_mutation_lines[root] += len(out)
+        op.result = b"".join(out)
+        op.object_count = op.root_object_count = len(out)
         op.status = "COMPLETED"
 
     # ---- WSGI ----------------------------------------------------------------------------------------
@@ -238,6 +278,29 @@ class ShopifyEmulator:
         if body is None:
             raise NotFound("no result file for this bulk operation")
         return Response(body, content_type="application/jsonl")
+
+    def _on_upload(self, request: Request, shop_id: str, key: str | None = None) -> Response:
+        """A staged upload target: multipart form (Shopify's `parameters` + `file`) or the raw body."""
+        store = self._existing(shop_id)
+        upload_file = request.files.get("file")
+        key = request.form.get("key") or key
+        body = upload_file.read() if upload_file is not None else request.get_data()
+        with store.lock:
+            upload = store.staged_uploads.get(key or "")
+            if upload is None:
+                return Response(
+                    "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
+                    "<Message>No staged upload target for this key.</Message></Error>",
+                    status=403,
+                    content_type="application/xml",
+                )
+            upload.body = body
+        location = f"{request.host_url.rstrip('/')}/_emulator/uploads/{shop_id}/{upload.key}"
+        xml = (
+            f"<?xml version='1.0' encoding='UTF-8'?><PostResponse><Location>{location}</Location>"
+            f"<Bucket>shopsync-emulator</Bucket><Key>{upload.key}</Key></PostResponse>"
+        )
+        return Response(xml, status=201, content_type="application/xml")
 
     # ---- control endpoints (mirror the Python methods) ------------------------------------------------
 

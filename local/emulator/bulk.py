@@ -247,3 +247,103 @@ def _inline(
         else:
             result[key] = value[key]
     return result
+
+
+# ---- bulk mutations ----------------------------------------------------------------------------------
+
+# Mutation roots a bulk mutation may run: those the recordings show accepted (customerCreate,
+# metaobjectDefinitionCreate, metafieldsSet, productCreate) plus the catalog mutations Shopify documents for bulk
+# imports. Roots the emulator does not implement are accepted and fail per line with NOT_SUPPORTED_BY_EMULATOR.
+BULK_MUTATION_ROOTS = frozenset(
+    {
+        "collectionAddProducts",
+        "collectionCreate",
+        "collectionUpdate",
+        "customerCreate",
+        "customerUpdate",
+        "inventorySetQuantities",
+        "metafieldsSet",
+        "metaobjectDefinitionCreate",
+        "metaobjectUpsert",
+        "priceListFixedPricesAdd",
+        "productCreate",
+        "productSet",
+        "productUpdate",
+        "productVariantsBulkCreate",
+        "productVariantsBulkUpdate",
+        "publishablePublish",
+        "publishableUnpublish",
+        "tagsAdd",
+        "tagsRemove",
+    }
+)
+MAX_BULK_MUTATION_CONNECTIONS = 1
+
+
+@dataclass
+class BulkMutationProblem:
+    message: str
+    code: str | None
+    field: list[str] | None
+
+
+def validate_bulk_mutation(
+    schema: GraphQLSchema, mutation: str
+) -> tuple[DocumentNode | None, list[BulkMutationProblem]]:
+    """The parsed mutation, or the user errors Shopify returns for it (bulk-operation-run-mutation-*.json)."""
+    try:
+        document = parse(mutation)
+    except GraphQLError as exc:
+        return None, [BulkMutationProblem(_parse_failure(exc), "INVALID_MUTATION", None)]
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1 or operations[0].operation != OperationType.MUTATION:
+        message = "Invalid operation type. Only `mutation` operations are supported."
+        return None, [BulkMutationProblem(message, "INVALID_MUTATION", None)]
+    roots = [s for s in operations[0].selection_set.selections if isinstance(s, FieldNode)]
+    if len(roots) != 1 or len(operations[0].selection_set.selections) != 1:
+        return None, [BulkMutationProblem("You must specify a single top level mutation.", None, ["mutation"])]
+    if roots[0].name.value not in BULK_MUTATION_ROOTS:
+        return None, [BulkMutationProblem("You must use an allowed mutation name.", None, ["mutation"])]
+    problems = _mutation_shape_problems(schema, document, roots[0])
+    return (None, problems) if problems else (document, [])
+
+
+def _mutation_shape_problems(
+    schema: GraphQLSchema, document: DocumentNode, root: FieldNode
+) -> list[BulkMutationProblem]:
+    errors = validate(schema, document)
+    if errors:
+        messages = [f"Invalid mutation: {shopify_validation_error(document, e)['message']}" for e in errors]
+        return [BulkMutationProblem(m, "INVALID_MUTATION", None) for m in messages]
+    mutation_root = schema.mutation_type
+    assert mutation_root is not None
+    walk = _Walk()
+    payload_type = get_named_type(mutation_root.fields[root.name.value].type)
+    _walk(root.selection_set, payload_type, walk, depth=0, in_list=False)
+    if walk.connections > MAX_BULK_MUTATION_CONNECTIONS:
+        message = f"Bulk mutations cannot contain more than {MAX_BULK_MUTATION_CONNECTIONS} connection."
+        return [BulkMutationProblem(message, None, ["mutation"])]
+    return []
+
+
+def _parse_failure(error: GraphQLError) -> str:
+    detail = error.message.removeprefix("Syntax Error: ")
+    found = detail.rsplit("found ", 1)[-1].rstrip(".") if "found " in detail else None
+    unexpected = "end of file" if found in (None, "<EOF>") else found
+    location = ""
+    if error.locations:
+        location = f" at [{error.locations[0].line}, {error.locations[0].column}]"
+    return f"Failed to parse the mutation - syntax error, unexpected {unexpected}{location}"
+
+
+def jsonl_lines(body: bytes) -> list[tuple[int, Any]]:
+    """(line number from 0, parsed variables or the JSONDecodeError) for every non-blank line."""
+    lines: list[tuple[int, Any]] = []
+    for number, raw in enumerate(body.decode("utf-8", errors="replace").splitlines()):
+        if not raw.strip():
+            continue
+        try:
+            lines.append((number, json.loads(raw)))
+        except json.JSONDecodeError as exc:
+            lines.append((number, exc))
+    return lines

@@ -127,7 +127,7 @@ def run(ctx: RequestContext, prepared: PreparedOperation) -> Outcome:
     status = store.bucket.refund(requested - actual)
     body: dict[str, Any] = {}
     if result.errors:
-        body["errors"] = [_execution_error(e) for e in result.errors]
+        body["errors"] = [execution_error(e) for e in result.errors]
     body["data"] = result.data
     body["extensions"] = cost_extension(requested, actual, status)
     if ctx.search_extensions:
@@ -253,7 +253,7 @@ def _syntax_error(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
-def _execution_error(error: GraphQLError) -> dict[str, Any]:
+def execution_error(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
         # A bug in the emulator: answer like Shopify's generic 500-in-200, keep the cause for debugging.

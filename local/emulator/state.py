@@ -285,9 +285,11 @@ class StoreStats:
     mutations: Counter[str] = field(default_factory=Counter)
     cost_points_charged: float = 0.0
     throttled: int = 0
+    bulk_mutation_lines: Counter[str] = field(default_factory=Counter)  # executed by bulk mutations, free
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "bulk_mutation_lines": dict(self.bulk_mutation_lines),
             "requests": self.requests,
             "mutations": dict(self.mutations),
             "cost_points_charged": self.cost_points_charged,

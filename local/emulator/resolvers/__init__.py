@@ -38,4 +38,6 @@ MUTATION_ROOT: dict[str, Resolver] = {
     "metafieldsSet": listing.metafields_set,
     "bulkOperationRunQuery": bulk.bulk_operation_run_query,
     "bulkOperationCancel": bulk.bulk_operation_cancel,
+    "bulkOperationRunMutation": bulk.bulk_operation_run_mutation,
+    "stagedUploadsCreate": bulk.staged_uploads_create,
 }
