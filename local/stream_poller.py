@@ -8,6 +8,8 @@ each half gets the retry budget again; whatever still fails is reported to the O
 {"DDBStreamBatchInfo": ...} and skipped, so one poison record cannot block the shard.
 
 `drain()` processes until no new records arrive (deterministic, for tests); `start()` polls in the background.
+`stop()` lets the delivery in flight finish (a handler cannot be interrupted) but starts no further batch or
+retry, so no consumer thread outlives the stack and writes through endpoints that are gone or reassigned.
 """
 
 from __future__ import annotations
@@ -56,8 +58,13 @@ class StreamConsumer:
         self._retry_delay_seconds = retry_delay_seconds
         self._streams: DynamoDBStreamsClient = boto3.client("dynamodbstreams")
         self._iterators: dict[str, str] = {}
+        self._cancelled = threading.Event()
         # LATEST means "from when the mapping was created", so take the iterators now.
         self._open_new_shards()
+
+    def cancel(self) -> None:
+        """Stop delivering: what is unread or being retried is abandoned (the stack is stopping)."""
+        self._cancelled.set()
 
     def poll(self) -> int:
         """Deliver everything currently in the stream; returns how many stream records were read."""
@@ -77,7 +84,7 @@ class StreamConsumer:
     def _poll_shard(self, shard_id: str) -> int:
         read = 0
         pending: list[Record] = []
-        while True:
+        while not self._cancelled.is_set():
             page = self._read_page(shard_id)
             read += len(page)
             # Lambda filters before it batches, so a batch holds up to BatchSize *matching* records.
@@ -87,7 +94,7 @@ class StreamConsumer:
                 pending = pending[self.event.batch_size :]
             if not page:
                 break
-        if pending:
+        if pending and not self._cancelled.is_set():
             self._deliver(shard_id, pending)
         return read
 
@@ -112,6 +119,8 @@ class StreamConsumer:
     def _deliver(self, shard_id: str, batch: list[Record]) -> None:
         retries = 0
         while True:
+            if self._cancelled.is_set():
+                return
             result = self._runtime.invoke(self.function_name, {"Records": batch})
             failed_from = self._first_failed_index(batch, result)
             if failed_from is None:
@@ -120,13 +129,14 @@ class StreamConsumer:
             if retries == self.event.maximum_retry_attempts:  # -1 never matches: retry until it succeeds
                 break
             retries += 1
-            time.sleep(self._retry_delay_seconds)
+            self._cancelled.wait(self._retry_delay_seconds)
         if self.event.bisect_on_error and len(batch) > 1:
             middle = len(batch) // 2
             self._deliver(shard_id, batch[:middle])
             self._deliver(shard_id, batch[middle:])
             return
-        self._report_failure(shard_id, batch, result, retries + 1)
+        if not self._cancelled.is_set():
+            self._report_failure(shard_id, batch, result, retries + 1)
 
     def _first_failed_index(self, batch: Sequence[Record], result: InvocationResult) -> int | None:
         """None when the batch succeeded, else the index to retry from."""
@@ -187,9 +197,16 @@ class StreamConsumer:
 class StreamPoller:
     """Runs every stream consumer of the stack, in the background or on demand."""
 
-    def __init__(self, consumers: Sequence[StreamConsumer], *, interval_seconds: float = 0.25) -> None:
+    def __init__(
+        self,
+        consumers: Sequence[StreamConsumer],
+        *,
+        interval_seconds: float = 0.25,
+        stop_timeout_seconds: float = 30.0,
+    ) -> None:
         self.consumers = list(consumers)
         self._interval_seconds = interval_seconds
+        self._stop_timeout_seconds = stop_timeout_seconds
         self._lock = threading.Lock()  # drain() and the background thread never interleave deliveries
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -210,9 +227,14 @@ class StreamPoller:
         self._thread.start()
 
     def stop(self) -> None:
+        """No new batch or retry after this; waits for the delivery in flight (bounded)."""
         self._stopping.set()
+        for consumer in self.consumers:
+            consumer.cancel()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=self._stop_timeout_seconds)
+            if self._thread.is_alive():
+                log.warning("a stream delivery is still running after %.0f s", self._stop_timeout_seconds)
 
     def _run(self) -> None:
         while not self._stopping.is_set():

@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from local.lambda_runtime import FailureDestinations, LocalLambdaRuntime
 from local.scheduler import LocalScheduler
 from local.stack import LocalStack, Ports
+from local.stream_poller import StreamConsumer, StreamPoller
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 
@@ -261,6 +264,52 @@ def test_poison_record_is_bisected_out_and_sent_to_the_on_failure_queue(stack: L
     assert batch_info["batchSize"] == 1
     assert batch_info["streamArn"] == stack.poller.consumers[0].stream_arn
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+
+def test_a_stopped_poller_abandons_the_batch_it_was_retrying(stack: LocalStack, empty_failure_queue: None) -> None:
+    # Given a consumer of its own (fresh iterators from TRIM_HORIZON) whose handler fails, and the stack stops
+    # while the first delivery is running
+    calls: list[list[str]] = []
+    poller: StreamPoller
+
+    def failing_while_stopping(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(sort_keys(event["Records"]))
+        poller.stop()
+        raise RuntimeError("emulator gone")
+
+    runtime = LocalLambdaRuntime(
+        stack.template.functions(),
+        FailureDestinations(stack.resources),
+        handlers={"StreamFunction": failing_while_stopping},
+    )
+    (event,) = stack.template.function("StreamFunction").streams
+    consumer = StreamConsumer(
+        runtime, "StreamFunction", event, stack.resources.stream_arns["Table"], FailureDestinations(stack.resources)
+    )
+    poller = StreamPoller([consumer])
+    put(stack, "stopping", "product")
+
+    # When it polls
+    poller.poll_once()
+
+    # Then the delivery in flight was the last one: no retry, no bisect, nothing reported as failed
+    assert len(calls) == 1
+    assert receive_failures(stack) == []
+    assert consumer.poll() == 0
+
+
+def test_handlers_are_imported_on_first_invocation_so_a_missing_module_does_not_stop_the_stack(
+    stack: LocalStack,
+) -> None:
+    # Given a function whose code is not written yet
+    spec = stack.template.function("JobFunction")
+    missing = {"NotYetWritten": replace(spec, logical_id="NotYetWritten", module="functions.not_yet.app")}
+
+    # When a runtime is built with it, nothing is imported; invoking it is a function error, as in Lambda
+    runtime = LocalLambdaRuntime(missing, FailureDestinations(stack.resources))
+    result = runtime.invoke("NotYetWritten", {})
+
+    assert result.error is not None and result.error["errorType"] == "Runtime.ImportModuleError"
 
 
 # ------------------------------------------------------------------------------------------------ Lambda invoke API
