@@ -37,7 +37,7 @@ def _to_dynamo_value(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(str(value))
     if isinstance(value, Mapping):
-        return {k: _to_dynamo_value(v) for k, v in value.items() if v is not None}
+        return {k: _to_dynamo_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_to_dynamo_value(v) for v in value]
     return value
@@ -56,6 +56,7 @@ def _from_dynamo_value(value: Any) -> Any:
 
 
 def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Top-level None attributes are left out (an index key must never be NULL); nested ones are kept."""
     return {k: _serializer.serialize(_to_dynamo_value(v)) for k, v in item.items() if v is not None}
 
 
