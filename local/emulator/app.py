@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,14 +15,15 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from local.emulator import engine
+from local.emulator import engine, orders
 from local.emulator.bucket import LeakyBucket
 from local.emulator.bulk import jsonl_lines, to_jsonl, validate_bulk_mutation, validate_bulk_query
 from local.emulator.context import RequestContext
 from local.emulator.faults import FaultRule
-from local.emulator.ids import gid
+from local.emulator.ids import gid, parse_gid
+from local.emulator.orders import CheckoutResult
 from local.emulator.schema import API_VERSION, admin_schema
-from local.emulator.state import BulkOperation, Store, iso
+from local.emulator.state import BulkOperation, Order, Store, iso
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,11 @@ _ROUTES = Map(
         Rule("/_emulator/stores/<shop_id>/stats", endpoint="stats", methods=["GET"]),
         Rule("/_emulator/bulk/<shop_id>/<int:operation_id>.jsonl", endpoint="bulk_file", methods=["GET"]),
         Rule("/_emulator/uploads/<shop_id>", endpoint="upload", methods=["POST", "PUT"]),
+        Rule("/_emulator/stores/<shop_id>/checkout", endpoint="checkout", methods=["POST"]),
+        Rule("/_emulator/stores/<shop_id>/orders", endpoint="create_order", methods=["POST"]),
+        Rule("/_emulator/stores/<shop_id>/orders/<order_id>", endpoint="update_order", methods=["PATCH"]),
+        Rule("/_emulator/stores/<shop_id>/orders/<order_id>/fulfil", endpoint="fulfil_order", methods=["POST"]),
+        Rule("/_emulator/stores/<shop_id>/orders/<order_id>/cancel", endpoint="cancel_order", methods=["POST"]),
         Rule("/_emulator/uploads/<shop_id>/<path:key>", endpoint="upload", methods=["POST", "PUT"]),
     ]
 )
@@ -149,9 +155,101 @@ class ShopifyEmulator:
         with store.lock:
             return _inspect(store)
 
+    # ---- storefront and merchant actions --------------------------------------------------------------
+
+    def checkout(
+        self,
+        shop_id: str,
+        lines: Sequence[Mapping[str, Any]],
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        shipping_address: dict[str, Any] | None = None,
+        source_name: str = "web",
+    ) -> CheckoutResult:
+        """A storefront checkout: an order only when every line can be sold (DENY needs `available`)."""
+        store = self.store(shop_id)
+        with store.lock:
+            result, order = orders.checkout(
+                store, lines, email=email, phone=phone, shipping_address=shipping_address, source_name=source_name
+            )
+            if order is not None:
+                self.order_changed(store, order, "orders/create")
+        return result
+
+    def create_order(
+        self,
+        shop_id: str,
+        lines: Sequence[Mapping[str, Any]],
+        *,
+        adjust_inventory: bool = False,
+        created_at: datetime | None = None,
+        source_name: str = "web",
+        customer: Mapping[str, Any] | None = None,
+        retail_location_id: str | None = None,
+        **fields: Any,
+    ) -> str:
+        """Seed an order as it would be found in the admin (no stock rule); returns its GID.
+
+        `lines`: {"variant_id": gid, "quantity"} or {"sku", "name", "quantity", "price"} for a line without a variant;
+        optional "selling_plan": {"name", "sellingPlanId"} and "properties": {key: value}. Other keyword fields:
+        email, phone, note, tags, shipping_address, billing_address, test, financial_status, fulfillment_status.
+        `adjust_inventory` commits the quantity of known tracked variants (no availability check).
+        """
+        store = self.store(shop_id)
+        with store.lock:
+            now = created_at or store.now()
+            items = [orders.seed_line(store, line, adjust_inventory=adjust_inventory, now=now) for line in lines]
+            if retail_location_id is not None:
+                fields["retail_location_id"] = parse_gid(retail_location_id, "Location")
+            if isinstance(fields.get("tags"), str):
+                fields["tags"] = [t.strip() for t in fields["tags"].split(",") if t.strip()]
+            order = orders.new_order(store, items, now=now, source_name=source_name, customer=customer, **fields)
+            self.order_changed(store, order, "orders/create")
+            return gid("Order", order.id)
+
+    def fulfil_order(self, shop_id: str, order_id: str | int) -> None:
+        """The merchant fulfils the whole order (POS orders are closed as well)."""
+        store = self.store(shop_id)
+        with store.lock:
+            order = self._order(store, order_id)
+            orders.fulfil(store, order)
+            self.order_changed(store, order, "orders/fulfilled")
+
+    def cancel_order(self, shop_id: str, order_id: str | int, reason: str = "OTHER", *, restock: bool = True) -> None:
+        store = self.store(shop_id)
+        with store.lock:
+            order = self._order(store, order_id)
+            orders.cancel(store, order, reason, restock=restock)
+            self.order_changed(store, order, "orders/cancelled")
+
+    def update_order(self, shop_id: str, order_id: str | int, **fields: Any) -> None:
+        """Edit contact details, addresses, note, tags, customer ({first_name, last_name, email, phone})."""
+        store = self.store(shop_id)
+        with store.lock:
+            order = self._order(store, order_id)
+            orders.update(store, order, fields)
+            self.order_changed(store, order, "orders/updated")
+
+    def order_json(self, shop_id: str, order_id: str | int) -> dict[str, Any]:
+        """The order as Shopify's REST resource (the shape webhooks carry)."""
+        store = self.store(shop_id)
+        with store.lock:
+            return orders.rest_order(store, self._order(store, order_id))
+
+    @staticmethod
+    def _order(store: Store, order_id: str | int) -> Order:
+        number = order_id if isinstance(order_id, int) else parse_gid(order_id, "Order")
+        if number is None and isinstance(order_id, str) and order_id.isdigit():
+            number = int(order_id)
+        order = store.orders.get(number) if number is not None else None
+        if order is None:
+            raise KeyError(f"unknown order {order_id!r} in store {store.shop_id!r}")
+        return order
+
     # ---- events ----------------------------------------------------------------------------------------
 
-    def order_changed(self, store: Store, order: Any, topic: str) -> None:
+    def order_changed(self, store: Store, order: Order, topic: str) -> None:
         """Hook for order events (webhook deliveries); called under the store lock."""
 
     # ---- bulk operations -----------------------------------------------------------------------------
@@ -301,6 +399,59 @@ class ShopifyEmulator:
             f"<Bucket>shopsync-emulator</Bucket><Key>{upload.key}</Key></PostResponse>"
         )
         return Response(xml, status=201, content_type="application/xml")
+
+    def _on_checkout(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("lines"), list):
+            return json_response({"errors": "expected a JSON object with lines: [{variant_id, quantity}]"}, 400)
+        options = {k: body[k] for k in ("email", "phone", "shipping_address", "source_name") if k in body}
+        result = self.checkout(shop_id, body["lines"], **options)
+        if not result.ok:
+            status = 409 if result.error == "OUT_OF_STOCK" else 422
+            return json_response(result.as_json(), status)
+        assert result.order_id is not None
+        return json_response({"order": self.order_json(shop_id, result.order_id), **result.as_json()}, 201)
+
+    def _on_create_order(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("lines"), list):
+            return json_response({"errors": "expected a JSON object of create_order arguments with lines"}, 400)
+        if isinstance(body.get("created_at"), str):
+            body["created_at"] = datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
+        try:
+            order_id = self.create_order(shop_id, **body)
+        except (TypeError, ValueError, KeyError) as exc:
+            return json_response({"errors": str(exc)}, 400)
+        return json_response({"order": self.order_json(shop_id, order_id)}, 201)
+
+    def _order_action(self, shop_id: str, action: Callable[[], None], order_id: str) -> Response:
+        self._existing(shop_id)
+        try:
+            action()
+        except KeyError as exc:
+            raise NotFound(str(exc)) from None
+        except (TypeError, ValueError) as exc:
+            return json_response({"errors": str(exc)}, 400)
+        return json_response({"order": self.order_json(shop_id, order_id)})
+
+    def _on_update_order(self, request: Request, shop_id: str, order_id: str) -> Response:
+        fields = request.get_json(silent=True)
+        if not isinstance(fields, dict):
+            return json_response({"errors": "expected a JSON object of order fields"}, 400)
+        return self._order_action(shop_id, lambda: self.update_order(shop_id, order_id, **fields), order_id)
+
+    def _on_fulfil_order(self, request: Request, shop_id: str, order_id: str) -> Response:
+        return self._order_action(shop_id, lambda: self.fulfil_order(shop_id, order_id), order_id)
+
+    def _on_cancel_order(self, request: Request, shop_id: str, order_id: str) -> Response:
+        body = request.get_json(silent=True) or {}
+        reason = str(body.get("reason", "OTHER"))
+        restock = bool(body.get("restock", True))
+        return self._order_action(
+            shop_id, lambda: self.cancel_order(shop_id, order_id, reason, restock=restock), order_id
+        )
 
     # ---- control endpoints (mirror the Python methods) ------------------------------------------------
 
