@@ -26,6 +26,12 @@ class UnprocessableRequest(ShopsyncError):
     status_code = 422
 
 
+class Unauthorized(ShopsyncError):
+    """The caller could not be authenticated (a webhook without a valid signature)."""
+
+    status_code = 401
+
+
 class NotFound(ShopsyncError):
     status_code = 404
 

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     association_function: str = Field(default="AssociationFunction", validation_alias="ASSOCIATION_FUNCTION")
     catalog_refresh_function: str = Field(default="CatalogRefreshFunction", validation_alias="CATALOG_REFRESH_FUNCTION")
     preorder_sweep_function: str = Field(default="PreorderSweepFunction", validation_alias="PREORDER_SWEEP_FUNCTION")
+    order_import_function: str = Field(default="OrderImportFunction", validation_alias="ORDER_IMPORT_FUNCTION")
     # How long before the Lambda deadline a job stops and leaves a cursor.
     deadline_margin_ms: int = Field(default=20_000, validation_alias="DEADLINE_MARGIN_MS", ge=0)
     lease_seconds: int = Field(default=900, validation_alias="LEASE_SECONDS", ge=30)
@@ -33,6 +34,11 @@ class Settings(BaseSettings):
     )
     # Listings whose push failed are retried by the sweep after 1, 2, 4 … minutes, capped here.
     sync_retry_max_minutes: int = Field(default=60, validation_alias="SYNC_RETRY_MAX_MINUTES", ge=1)
+    # Failed order imports are retried by the import job after 5, 10, 20 … minutes, this many attempts in all.
+    order_retry_max_attempts: int = Field(default=5, validation_alias="ORDER_RETRY_MAX_ATTEMPTS", ge=1)
+    order_retry_base_minutes: int = Field(default=5, validation_alias="ORDER_RETRY_BASE_MINUTES", ge=1)
+    # Shopify retries a delivery for up to 4 h with the same webhook id; its dedupe record outlives that.
+    webhook_dedupe_hours: int = Field(default=48, validation_alias="WEBHOOK_DEDUPE_HOURS", ge=5)
     secret_cache_seconds: int = Field(default=300, validation_alias="SECRET_CACHE_SECONDS", ge=0)
 
 

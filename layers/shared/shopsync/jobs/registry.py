@@ -11,6 +11,7 @@ from shopsync.catalog.refresh import CATALOG_REFRESH
 from shopsync.errors import NotFound
 from shopsync.jobs.runner import JobDefinition
 from shopsync.models.jobs import JobName
+from shopsync.orders.order_import import ORDER_IMPORT
 from shopsync.preorder.triggers import PREORDER_SWEEP
 from shopsync.settings import Settings, get_settings
 
@@ -26,6 +27,7 @@ JOBS: dict[JobName, RegisteredJob] = {
     JobName.ASSOCIATION: RegisteredJob(ASSOCIATION, lambda settings: settings.association_function),
     JobName.CATALOG_REFRESH: RegisteredJob(CATALOG_REFRESH, lambda settings: settings.catalog_refresh_function),
     JobName.PREORDER_SWEEP: RegisteredJob(PREORDER_SWEEP, lambda settings: settings.preorder_sweep_function),
+    JobName.ORDER_IMPORT: RegisteredJob(ORDER_IMPORT, lambda settings: settings.order_import_function),
 }
 
 

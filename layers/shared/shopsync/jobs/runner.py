@@ -73,12 +73,7 @@ class JobContext:
     def shopify(self) -> ShopifyClient:
         """The run's client for its store; its cost and call counts end up on the run record."""
         if self._client is None:
-            self._client = ShopifyClient(
-                self.shop.base_url,
-                self.shop.api_version,
-                secrets.get_access_token(self.shop.token_secret_name),
-                time_remaining_s=self.time_left_s,
-            )
+            self._client = shop_client(self.shop, self.time_left_s)
         return self._client
 
     def record_failure(self, record_id: str, reason: str) -> None:
@@ -103,6 +98,16 @@ class JobContext:
 
 
 JobBody = Callable[[JobContext], Outcome]
+
+
+def shop_client(shop: Shop, time_remaining_s: Callable[[], float]) -> ShopifyClient:
+    """A client for the store with its token from Secrets Manager; close it when done."""
+    return ShopifyClient(
+        shop.base_url,
+        shop.api_version,
+        secrets.get_access_token(shop.token_secret_name),
+        time_remaining_s=time_remaining_s,
+    )
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ class JobName(StrEnum):
     ASSOCIATION = "association"
     CATALOG_REFRESH = "catalog-refresh"
     PREORDER_SWEEP = "preorder-sweep"
+    ORDER_IMPORT = "order-import"
 
 
 class RunStatus(StrEnum):

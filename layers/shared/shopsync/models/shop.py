@@ -42,6 +42,18 @@ class ShopRegistration(BaseModel):
     token_secret_name: str = Field(
         min_length=1, max_length=512, description="Secrets Manager secret holding the Admin API access token"
     )
+    myshopify_domain: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$",
+        description="the domain Shopify sends as X-Shopify-Shop-Domain; needed to accept the store's webhooks",
+        examples=["acme-us.myshopify.com"],
+    )
+    webhook_secret_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="Secrets Manager secret holding the key Shopify signs this store's webhooks with",
+    )
 
     @field_validator("admin_api_base_url")
     @classmethod

@@ -39,6 +39,12 @@ def save_states(states: Iterable[ListingState]) -> None:
     table.batch_write(puts=[_item(state) for state in states])
 
 
+def states_in_shop(product_ids: Iterable[str], shop_id: str) -> dict[str, ListingState]:
+    """The listing states of these products in one store, by product (products never synced there are absent)."""
+    found = table.batch_get(_key(product_id, shop_id) for product_id in product_ids)
+    return {str(item["product_id"]): ListingState.model_validate(item) for item in found.values()}
+
+
 def product_sync_inputs(product_id: str) -> tuple[list[Association], dict[str, ListingState]]:
     """The product's associations and listing states, from its partition in one query."""
     associations: list[Association] = []

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shopsync.models.catalog import CatalogProduct
-from shopsync.models.presell import InventoryLevel, Membership, PurchaseOrderItem, PurchaseOrderLine
+from shopsync.models.presell import InventoryLevel, Membership, POItemRef, PurchaseOrderItem, PurchaseOrderLine
 from shopsync.store import table
 
 REFRESH_SHARDS = 8
@@ -92,7 +92,8 @@ class _Group:
         return sum(len(row.operations) for row in self.rows) + len(self.marks | write.marks) + len(write.operations)
 
 
-def _marker_put(product_id: str, mark_id: str, now: datetime) -> dict[str, Any]:
+def refresh_marker_put(product_id: str, mark_id: str, now: datetime) -> dict[str, Any]:
+    """The transaction Put of a product's "refresh needed" marker, for writers outside this module (order import)."""
     pk, sk = refresh_marker_key(product_id)
     item = {"PK": pk, "SK": sk, "type": "REFRESH_MARKER", "product_id": product_id, "mark_id": mark_id}
     return {"Put": {"Item": {**item, "marked_at": now.isoformat()}}}
@@ -102,7 +103,7 @@ def _commit(rows: list[RowWrite], now: datetime) -> None:
     mark_id = uuid.uuid4().hex
     marks = sorted(set().union(*(row.marks for row in rows)))
     operations = [operation for row in rows for operation in row.operations]
-    table.transact_write(operations + [_marker_put(product_id, mark_id, now) for product_id in marks])
+    table.transact_write(operations + [refresh_marker_put(product_id, mark_id, now) for product_id in marks])
 
 
 def _commit_group(rows: list[RowWrite], now: datetime) -> list[int]:
@@ -202,6 +203,10 @@ def po_line_write(row: int, line: PurchaseOrderLine, previous: StoredLine | None
     return RowWrite(row=row, operations=operations, marks=marks)
 
 
+def po_item_key(product_id: str, ref: POItemRef) -> tuple[str, str]:
+    return _po_item_key(product_id, ref.external_id, ref.item_id)
+
+
 def products_with_po_items() -> set[str]:
     product_ids: set[str] = set()
     for shard in range(REFRESH_SHARDS):
@@ -290,6 +295,12 @@ def product_state(product_id: str) -> ProductPresellState:
             membership = Membership.model_validate(item)
     po_items.sort(key=lambda po_item: (po_item.arrival_date, po_item.external_id, po_item.item_id))
     return ProductPresellState(product_id, product, po_items, inventory, membership)
+
+
+def memberships(product_ids: Iterable[str]) -> dict[str, Membership]:
+    """Stored memberships by product (current and removed ones; products never decided are absent)."""
+    found = table.batch_get(_membership_key(product_id) for product_id in product_ids)
+    return {str(item["product_id"]): Membership.model_validate(item) for item in found.values()}
 
 
 def _membership_item(membership: Membership) -> table.Item:

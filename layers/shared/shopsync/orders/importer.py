@@ -1,0 +1,355 @@
+"""One code path for every way an order arrives: the import job's pages, re-import by id, refresh, webhook deliveries
+and failed-record retries.
+
+Per order: an older read than what is stored is ignored; the same Shopify `updatedAt` (or the same content) writes
+nothing; an order that fails validation is stored as a failed record with every reason and its raw node; otherwise
+its pre-order lines settle their PO allocations and the order is stored as a new version (the previous one is
+cancelled with the tag `Old Version`), resolving its failed record in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from shopsync.catalog.identifiers import legacy_id, normalize_sku
+from shopsync.errors import NotFound
+from shopsync.models.orders import (
+    FailedOrder,
+    FailureReason,
+    ImportOutcome,
+    OrderImportResult,
+    OrderLine,
+    OrderProblem,
+    OrderStatus,
+    OrderVersion,
+    PresellSource,
+    ShopifyOrder,
+    ShopifyOrderLine,
+    order_id_for,
+)
+from shopsync.models.presell import PresellCategory
+from shopsync.models.shop import IdentifierType, Shop, ShopRole
+from shopsync.observability import logger
+from shopsync.orders.allocation import plan_allocation, wanted_units
+from shopsync.orders.rules import (
+    LineMatch,
+    ambiguous_sku,
+    line_presell,
+    order_status,
+    shopify_order,
+    unknown_variant,
+    validate,
+)
+from shopsync.settings import get_settings
+from shopsync.shopify.client import ShopifyClient
+from shopsync.shopify.documents import load_document
+from shopsync.store import allocations as allocation_store
+from shopsync.store import associations as association_store
+from shopsync.store import catalog as catalog_store
+from shopsync.store import listings as listing_store
+from shopsync.store import orders as order_store
+from shopsync.store import presell as presell_store
+from shopsync.store import table
+
+# Concurrent importers of one order (a webhook and the job) lose a conditional write; this many fresh tries each.
+MAX_WRITE_ATTEMPTS = 3
+
+
+class ConcurrentUpdate(Exception):
+    """Another import kept winning the conditional write; the failed record makes the job try again later."""
+
+
+def order_gid(order_legacy_id: str) -> str:
+    return f"gid://shopify/Order/{order_legacy_id}"
+
+
+def fetch_order(client: ShopifyClient, shopify_order_id: str) -> dict[str, Any]:
+    """The order node by GID or numeric id (`order(id:)`); NotFound when Shopify no longer shows it."""
+    gid = shopify_order_id if shopify_order_id.startswith("gid://") else order_gid(shopify_order_id)
+    node = client.execute(load_document("OrderById"), {"id": gid}).data_at(("order",))
+    if not isinstance(node, dict):
+        raise NotFound(f"Shopify has no order {gid} (deleted, or older than the 60 days an app may read)", order=gid)
+    return node
+
+
+# --- catalog lookups, batched per page ----------------------------------------------------------------------------
+
+
+@dataclass
+class CatalogLookup:
+    """Each line's catalog product and the pre-sell signals of those products in one store."""
+
+    matches: dict[str, LineMatch] = field(default_factory=dict)
+    categories: dict[str, PresellCategory] = field(default_factory=dict)
+    listing_tags: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, shop: Shop, lines: Sequence[ShopifyOrderLine]) -> CatalogLookup:
+        lookup = cls(matches=_match_lines(shop, lines))
+        product_ids = {match.product_id for match in lookup.matches.values() if match.product_id}
+        for product_id, membership in presell_store.memberships(product_ids).items():
+            if membership.category is not None:
+                lookup.categories[product_id] = membership.category
+        for product_id, state in listing_store.states_in_shop(product_ids, shop.shop_id).items():
+            if state.listed and state.pushed and state.pushed.tag:
+                lookup.listing_tags[product_id] = state.pushed.tag
+        return lookup
+
+    def presell(self, line: ShopifyOrderLine) -> tuple[PresellCategory | None, tuple[PresellSource, ...]]:
+        product_id = self.matches[line.line_id].product_id or ""
+        return line_presell(line, self.categories.get(product_id), self.listing_tags.get(product_id))
+
+
+def _variant_products(shop: Shop, variant_legacy_ids: set[str]) -> dict[str, str]:
+    """Variant legacy id → catalog product for the store's own variants: the parent's variant ids are the catalog's
+    product ids; a child's variants carry the product the association job (or the operator) linked them to."""
+    if shop.role is ShopRole.PARENT:
+        return {product_id: product_id for product_id in presell_store.existing_products(variant_legacy_ids)}
+    variants = association_store.get_store_variants(shop.shop_id, variant_legacy_ids)
+    return {i: v.linked_product_id for i, v in variants.items() if v.linked_product_id}
+
+
+def _match_lines(shop: Shop, lines: Sequence[ShopifyOrderLine]) -> dict[str, LineMatch]:
+    linked = _variant_products(shop, {legacy_id(line.variant_id) for line in lines if line.variant_id})
+    by_sku: dict[str, list[str]] = {}
+    matches = {}
+    for line in lines:
+        product_id = linked.get(legacy_id(line.variant_id)) if line.variant_id else None
+        sku = normalize_sku(line.sku)
+        if product_id is None and sku is not None:
+            if sku not in by_sku:
+                by_sku[sku] = catalog_store.product_ids_by_identifier(IdentifierType.SKU, sku)
+            candidates = by_sku[sku]
+            if len(candidates) > 1:
+                matches[line.line_id] = LineMatch(None, ambiguous_sku(line, candidates))
+                continue
+            product_id = candidates[0] if candidates else None
+        matches[line.line_id] = LineMatch(product_id, None if product_id else unknown_variant(line))
+    return matches
+
+
+# --- the importer -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One order node as read: the model, or the reason it could not be read."""
+
+    node: dict[str, Any]
+    order_legacy_id: str
+    order: ShopifyOrder | None
+    error: str | None
+
+
+def _read(node: dict[str, Any]) -> _Read:
+    order_legacy_id = str(node.get("legacyResourceId") or legacy_id(str(node.get("id", ""))))
+    try:
+        return _Read(node, order_legacy_id, shopify_order(node), None)
+    except (KeyError, TypeError, ValueError) as error:
+        return _Read(node, order_legacy_id, None, f"the order could not be read: {type(error).__name__}: {error}")
+
+
+class OrderImporter:
+    """Imports order nodes of one store. `force` re-evaluates orders whose Shopify data did not change (retries,
+    operator re-imports): a product linked since, or a failure on shopsync's side, may let them through now."""
+
+    def __init__(self, shop: Shop, now: Callable[[], datetime]) -> None:
+        self.shop = shop
+        self.now = now
+
+    def import_nodes(self, nodes: Iterable[dict[str, Any]], *, force: bool = False) -> list[OrderImportResult]:
+        reads = [_read(node) for node in nodes]
+        stored = order_store.stored_orders(self.shop.shop_id, [read.order_legacy_id for read in reads])
+        pending = [read for read in reads if force or self._is_new(read, stored[read.order_legacy_id])]
+        lookup = CatalogLookup.build(self.shop, [line for read in pending if read.order for line in read.order.lines])
+        results = []
+        for read in reads:
+            if read in pending:
+                results.append(self._import_with_retries(read, stored[read.order_legacy_id], lookup, force))
+            else:
+                results.append(self._unchanged(read, stored[read.order_legacy_id]))
+        return results
+
+    def _is_new(self, read: _Read, stored: order_store.StoredOrder) -> bool:
+        """False for data older than what is stored, and for data already imported or already recorded as failing."""
+        if read.order is None:
+            return True  # unreadable: it is recorded as failing again
+        updated_at = read.order.updated_at
+        if stored.head is not None and updated_at < stored.head.shopify_updated_at:
+            return False
+        if stored.failure is not None:
+            return stored.failure.shopify_updated_at != updated_at
+        return stored.head is None or updated_at > stored.head.shopify_updated_at
+
+    def _unchanged(self, read: _Read, stored: order_store.StoredOrder) -> OrderImportResult:
+        order_id = order_id_for(self.shop.shop_id, read.order_legacy_id)
+        head = stored.head
+        stale = head is not None and read.order is not None and read.order.updated_at < head.shopify_updated_at
+        return OrderImportResult(
+            order_id=order_id,
+            outcome=ImportOutcome.STALE if stale else ImportOutcome.UNCHANGED,
+            version=head.version if head else None,
+            status=head.status if head else None,
+            problems=stored.failure.problems if stored.failure else [],
+        )
+
+    def _import_with_retries(
+        self, read: _Read, stored: order_store.StoredOrder, lookup: CatalogLookup, force: bool
+    ) -> OrderImportResult:
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            try:
+                return self._import(read, stored, lookup, force)
+            except table.TransactionConflict:
+                stored = order_store.stored_orders(self.shop.shop_id, [read.order_legacy_id])[read.order_legacy_id]
+        problem = OrderProblem(reason=FailureReason.IMPORT_ERROR, message="other imports of this order kept winning")
+        return self._fail(read, stored.failure, [problem])
+
+    def _import(
+        self, read: _Read, stored: order_store.StoredOrder, lookup: CatalogLookup, force: bool
+    ) -> OrderImportResult:
+        order = read.order
+        if order is None:
+            problem = OrderProblem(reason=FailureReason.IMPORT_ERROR, message=read.error or "unreadable order")
+            return self._fail(read, stored.failure, [problem])
+        head = stored.head
+        stale = head is not None and order.updated_at < head.shopify_updated_at
+        if stale or (not force and not self._is_new(read, stored)):
+            return self._unchanged(read, stored)
+        problems = validate(order, {line.line_id: lookup.matches[line.line_id] for line in order.lines})
+        if problems:
+            return self._fail(read, stored.failure, problems)
+        order_id = order_id_for(self.shop.shop_id, order.legacy_id)
+        content_hash = order.content_hash()
+        if head is not None and head.content_hash == content_hash:
+            if stored.failure is not None:
+                order_store.resolve_failure(self.shop.shop_id, order.legacy_id, self.now())
+            return OrderImportResult(
+                order_id=order_id, outcome=ImportOutcome.UNCHANGED, version=head.version, status=head.status
+            )
+        status = order_status(order)
+        lines, holds_allocations = self._settle_lines(order, status, lookup, head)
+        version = OrderVersion(
+            order_id=order_id,
+            shop_id=self.shop.shop_id,
+            version=head.version + 1 if head else 1,
+            status=status,
+            order=order,
+            lines=lines,
+            content_hash=content_hash,
+            imported_at=self.now(),
+        )
+        order_store.save_version(
+            version, head, holds_allocations=holds_allocations, resolve_failure=stored.failure is not None
+        )
+        logger.info("order imported", extra={"order_id": order_id, "version": version.version, "status": status.value})
+        return OrderImportResult(
+            order_id=order_id,
+            outcome=ImportOutcome.NEW_VERSION if head else ImportOutcome.IMPORTED,
+            version=version.version,
+            status=status,
+        )
+
+    # --- allocations
+
+    def _settle_lines(
+        self, order: ShopifyOrder, status: OrderStatus, lookup: CatalogLookup, head: order_store.OrderHead | None
+    ) -> tuple[tuple[OrderLine, ...], bool]:
+        flags = {line.line_id: lookup.presell(line) for line in order.lines}
+        may_hold = head is not None and head.holds_allocations
+        held = (
+            allocation_store.held_allocations(self.shop.shop_id, order.legacy_id)
+            if may_hold or any(category for category, _ in flags.values())
+            else {}
+        )
+        lines = []
+        for line in order.lines:
+            category, sources = flags[line.line_id]
+            product_id = lookup.matches[line.line_id].product_id or ""
+            previous = held.get(line.line_id)
+            wanted = wanted_units(
+                status, line.current_quantity, category is not None, previous.units if previous else 0
+            )
+            if wanted or previous:
+                settled = self._settle_line(order.legacy_id, line.line_id, previous, product_id, wanted)
+                held[line.line_id] = settled
+                allocations, unallocated = settled.allocations, settled.unallocated
+            else:
+                allocations, unallocated = (), 0
+            lines.append(
+                OrderLine(
+                    line_id=line.line_id,
+                    product_id=product_id,
+                    presell=category,
+                    presell_sources=sources,
+                    allocations=allocations,
+                    unallocated=unallocated,
+                )
+            )
+        return tuple(lines), bool(held)
+
+    def _settle_line(
+        self,
+        order_legacy_id: str,
+        line_id: str,
+        previous: allocation_store.HeldAllocation | None,
+        product_id: str,
+        wanted: int,
+    ) -> allocation_store.HeldAllocation:
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            # Units go back to the product they were taken from, even if the line now resolves to another.
+            owner = previous.product_id if previous else product_id
+            po_items = presell_store.product_state(owner).po_items
+            now = self.now()
+            plan = plan_allocation(previous.allocations if previous else (), wanted, po_items, now.date())
+            settled = allocation_store.HeldAllocation(
+                line_id=line_id, product_id=owner, allocations=plan.allocations, unallocated=plan.unallocated
+            )
+            if previous and (previous.allocations, previous.unallocated) == (settled.allocations, settled.unallocated):
+                return previous
+            try:
+                allocation_store.save_allocation(
+                    self.shop.shop_id,
+                    order_legacy_id,
+                    previous=previous,
+                    updated=settled,
+                    deltas=plan.deltas,
+                    po_items={item.ref: item for item in po_items},
+                    now=now,
+                )
+                return settled
+            except table.TransactionConflict:
+                previous = allocation_store.held_allocations(self.shop.shop_id, order_legacy_id).get(line_id)
+        raise ConcurrentUpdate(f"PO allocation of line {line_id} kept conflicting")
+
+    # --- failed records
+
+    def _fail(self, read: _Read, previous: FailedOrder | None, problems: Sequence[OrderProblem]) -> OrderImportResult:
+        settings = get_settings()
+        now = self.now()
+        updated_at = read.order.updated_at if read.order else None
+        same_data = previous is not None and previous.shopify_updated_at == updated_at
+        attempts = previous.attempts + 1 if previous is not None and same_data else 1
+        retry_in = timedelta(minutes=settings.order_retry_base_minutes * 2 ** (attempts - 1))
+        failure = FailedOrder(
+            order_id=order_id_for(self.shop.shop_id, read.order_legacy_id),
+            shop_id=self.shop.shop_id,
+            shopify_order_id=str(read.node.get("id") or order_gid(read.order_legacy_id)),
+            name=read.node.get("name"),
+            problems=list(problems),
+            raw_payload=json.dumps(read.node, separators=(",", ":"), sort_keys=True),
+            shopify_updated_at=updated_at,
+            first_failed_at=previous.first_failed_at if previous else now,
+            last_failed_at=now,
+            attempts=attempts,
+            next_attempt_at=now + retry_in if attempts < settings.order_retry_max_attempts else None,
+        )
+        order_store.save_failure(failure)
+        logger.info(
+            "order failed validation",
+            extra={"order_id": failure.order_id, "reasons": [r.value for r in failure.reasons], "attempts": attempts},
+        )
+        return OrderImportResult(order_id=failure.order_id, outcome=ImportOutcome.FAILED, problems=list(problems))
