@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from local.emulator.resolvers import bulk, catalog, inventory, listing, product_set, shop
+from local.emulator.resolvers import bulk, catalog, inventory, listing, orders, product_set, shop
 
 Resolver = Callable[..., Any]
 
@@ -23,6 +23,9 @@ QUERY_ROOT: dict[str, Resolver] = {
     "inventoryLevel": inventory.inventory_level,
     "locations": inventory.locations,
     "location": inventory.location,
+    "orders": orders.orders_root,
+    "order": orders.order,
+    "ordersCount": orders.orders_count,
     "bulkOperation": bulk.bulk_operation,
     "bulkOperations": bulk.bulk_operations,
     "currentBulkOperation": bulk.current_bulk_operation,
@@ -36,6 +39,7 @@ MUTATION_ROOT: dict[str, Resolver] = {
     "tagsAdd": listing.tags_add,
     "tagsRemove": listing.tags_remove,
     "metafieldsSet": listing.metafields_set,
+    "orderCancel": orders.order_cancel,
     "bulkOperationRunQuery": bulk.bulk_operation_run_query,
     "bulkOperationCancel": bulk.bulk_operation_cancel,
     "bulkOperationRunMutation": bulk.bulk_operation_run_mutation,

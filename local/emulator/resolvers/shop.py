@@ -9,11 +9,11 @@ from graphql import GraphQLResolveInfo
 from local.emulator.context import RequestContext, context_of
 from local.emulator.ids import gid, gid_kind, parse_gid
 from local.emulator.metafields import owner_metafield_fields
-from local.emulator.resolvers import bulk, catalog, inventory, listing
+from local.emulator.resolvers import bulk, catalog, inventory, listing, orders
 from local.emulator.schema import API_VERSION
 from local.emulator.views import View
 
-NODE_DOMAINS: tuple[Any, ...] = (catalog, inventory, bulk, listing)
+NODE_DOMAINS: tuple[Any, ...] = (catalog, inventory, bulk, listing, orders)
 SUPPORTED_VERSIONS = ("2025-10", "2026-01", "2026-04", API_VERSION)
 
 
