@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.api.app import lambda_handler as api_handler
+from shopsync.catalog import refresh as refresh_module
 from shopsync.catalog.refresh import CATALOG_REFRESH
 from shopsync.jobs import runner
 from shopsync.models.catalog import CatalogProduct
 from shopsync.models.jobs import JobInvocation
+from shopsync.models.presell import InventoryLevel
 from shopsync.models.shop import ShopRole
 from shopsync.store import catalog as catalog_store
 from shopsync.store import presell as presell_store
@@ -206,7 +208,7 @@ def test_refresh_writes_nothing_when_nothing_changed():
     before = membership_item("1001")
     # a full pass and an incremental pass with a marker but no real change: no membership write
     presell_store.write_rows([presell_store.inventory_write(1, _inventory("1001", 0))], datetime.now(UTC))
-    assert refresh().counts.written == 1 - 1
+    assert refresh().counts.written == 0
     assert refresh("full").counts.written == 0
     assert membership_item("1001") == before
 
@@ -242,6 +244,19 @@ def test_a_row_whose_transaction_fails_is_reported_and_the_others_are_stored(mon
 
 
 def _inventory(product_id: str, online_atp: int):
-    from shopsync.models.presell import InventoryLevel
-
     return InventoryLevel(product_id=product_id, on_hand=0, online_atp=online_atp, updated_at=datetime.now(UTC))
+
+
+def test_full_pass_stops_before_the_deadline_and_the_next_run_resumes_after_the_last_product(monkeypatch):
+    upload_csv([f"PO-{n};SKU-{n};5;WH1;1;{IN_10_DAYS};Y" for n in (1, 2, 3)])
+    table.batch_write(deletes=[presell_store.refresh_marker_key(p) for p in presell_store.refresh_markers()])
+    monkeypatch.setattr(refresh_module, "REFRESH_CHUNK", 1)
+    budget = iter([600_000])  # time for one chunk, then the deadline is near
+
+    (first,) = runner.execute(CATALOG_REFRESH, JobInvocation(params={"mode": "full"}), lambda: next(budget, 0))
+    assert not first.completed and first.counts.written == 1
+    assert [membership_item(p) is not None for p in ("1001", "1002", "1003")] == [True, False, False]
+
+    (second,) = runner.execute(CATALOG_REFRESH, JobInvocation(), lambda: 600_000)  # a plain scheduled run
+    assert second.completed and (second.counts.read, second.counts.written) == (2, 2)
+    assert all(membership_item(p)["category"] == "PRE_ORDER" for p in ("1001", "1002", "1003"))
