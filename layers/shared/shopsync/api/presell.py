@@ -31,7 +31,7 @@ def _body_text() -> str:
 @router.post(
     "/purchase-orders",
     summary="Upload purchase-order items (CSV with a column mapping, or ERP JSON); upsert by (external id, item id)",
-    tags=["purchase orders"],
+    tags=["pre-sell"],
 )
 def post_purchase_orders(options: Annotated[UploadOptions, Query()]) -> PurchaseOrderUploadResult:
     content_type = router.current_event.headers.get("Content-Type")  # case-insensitive lookup
@@ -41,7 +41,7 @@ def post_purchase_orders(options: Annotated[UploadOptions, Query()]) -> Purchase
 @router.put(
     "/inventory",
     summary="Upload on-hand and online ATP per product (JSON list of {sku | product_id, on_hand, online_atp})",
-    tags=["purchase orders"],
+    tags=["pre-sell"],
 )
 def put_inventory() -> UploadResult:
     return import_inventory(_body_text(), utc_now())
