@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     preorder_metafield_key: str = Field(
         default="PREORDER_DETAIL", validation_alias="PREORDER_METAFIELD_KEY", pattern=r"^[A-Za-z0-9_-]{2,64}$"
     )
+    # From this many products changing in one store, listing fields go out as one bulk mutation (~10 points in all).
+    bulk_mutation_min_products: int = Field(default=10, validation_alias="BULK_MUTATION_MIN_PRODUCTS", ge=1)
     # Listings whose push failed are retried by the sweep after 1, 2, 4 … minutes, capped here.
     sync_retry_max_minutes: int = Field(default=60, validation_alias="SYNC_RETRY_MAX_MINUTES", ge=1)
     # Failed order imports are retried by the import job after 5, 10, 20 … minutes, this many attempts in all.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from shopsync.models.listing import InventoryPolicy, ListingFields
 from shopsync.models.shop import Shop
 from shopsync.preorder.listing import METAFIELD_NAMESPACE, metafield_value
 from shopsync.settings import get_settings
+from shopsync.shopify.bulk_mutation import run_bulk_mutation
 from shopsync.shopify.client import ShopifyClient, raise_for_user_errors
 from shopsync.shopify.documents import load_document
 from shopsync.shopify.errors import ShopifyUserErrors
@@ -74,18 +75,32 @@ class StoreListingClient:
 
     def update_variants(self, shopify_product_id: str, variants: dict[str, ListingFields], now: datetime) -> None:
         """Policy and metafield of several variants of one product in one productVariantsBulkUpdate."""
-        inputs = [
-            {
-                "id": variant_id,
-                "inventoryPolicy": fields.inventory_policy.value,
-                "metafields": [self._metafield(fields, now)],
-            }
-            for variant_id, fields in variants.items()
-        ]
         response = self.client.execute(
-            load_document("ListingVariantsUpdate"), {"productId": shopify_product_id, "variants": inputs}
+            load_document("ListingVariantsUpdate"),
+            {"productId": shopify_product_id, "variants": self._variant_inputs(variants, now)},
         )
         raise_for_user_errors(response, ("productVariantsBulkUpdate",))
+
+    def update_variants_in_bulk(
+        self, groups: dict[str, dict[str, ListingFields]], now: datetime, time_left_s: Callable[[], float]
+    ) -> dict[str, str]:
+        """The same updates for many products as one bulk mutation; returns the error of each product that failed."""
+        product_ids = list(groups)
+        lines = [{"productId": p, "variants": self._variant_inputs(groups[p], now)} for p in product_ids]
+        results = run_bulk_mutation(
+            self.client,
+            load_document("ListingVariantsUpdate"),
+            lines,
+            time_remaining_s=time_left_s,
+            poll_interval_s=get_settings().bulk_poll_interval_s,
+        )
+        failures = {}
+        for product_id, result in zip(product_ids, results, strict=True):
+            payload = (result.get("data") or {}).get("productVariantsBulkUpdate") or {}
+            problems = result.get("errors") or payload.get("userErrors")
+            if problems or not payload:
+                failures[product_id] = f"bulk productVariantsBulkUpdate failed: {problems or 'no payload'}"
+        return failures
 
     def set_metafields(self, variants: dict[str, ListingFields], now: datetime) -> None:
         entries = [{"ownerId": variant_id, **self._metafield(fields, now)} for variant_id, fields in variants.items()]
@@ -129,6 +144,16 @@ class StoreListingClient:
                 if any(error.code == "CHANGE_FROM_QUANTITY_STALE" for error in errors.errors):
                     raise StaleQuantity(str(errors)) from errors
                 raise
+
+    def _variant_inputs(self, variants: dict[str, ListingFields], now: datetime) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": variant_id,
+                "inventoryPolicy": fields.inventory_policy.value,
+                "metafields": [self._metafield(fields, now)],
+            }
+            for variant_id, fields in variants.items()
+        ]
 
     def _metafield(self, fields: ListingFields, now: datetime) -> dict[str, str]:
         return {

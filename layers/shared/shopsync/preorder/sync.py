@@ -129,7 +129,7 @@ def sync_products(
             _decide(plan)
         lowerings, raisings = _quantity_moves(plans)
         _set_quantities(lowerings, sessions, reference="gid://shopsync/PreorderSync/lower")
-        _push_fields(targets, sessions, now)
+        _push_fields(targets, sessions, now, time_left_s)
         _set_quantities(_capped(raisings, plans), sessions, reference="gid://shopsync/PreorderSync/raise")
         _record(targets, report, now)
     finally:
@@ -311,7 +311,7 @@ def _fields_changed(target: Target) -> tuple[bool, bool]:
     return desired.inventory_policy != pushed.inventory_policy, metafield
 
 
-def _push_fields(targets: list[Target], sessions: _Sessions, now: datetime) -> None:
+def _push_fields(targets: list[Target], sessions: _Sessions, now: datetime, time_left_s: Callable[[], float]) -> None:
     by_shop: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         if target.error is None and target.desired is not None:
@@ -326,11 +326,33 @@ def _push_fields(targets: list[Target], sessions: _Sessions, now: datetime) -> N
                 with_policy[target.state.shopify_product_id].append(target)
             elif metafield:
                 metafield_only.append(target)
-        for product_gid, variants in with_policy.items():
-            _attempt(variants, session.update_variants, product_gid, _fields_by_variant(variants), now)
+        if len(with_policy) >= get_settings().bulk_mutation_min_products:
+            _update_in_bulk(session, with_policy, now, time_left_s)
+        else:
+            for product_gid, variants in with_policy.items():
+                _attempt(variants, session.update_variants, product_gid, _fields_by_variant(variants), now)
         if metafield_only:
             _attempt(metafield_only, session.set_metafields, _fields_by_variant(metafield_only), now)
         _push_tags([t for t in group if t.error is None], session)
+
+
+def _update_in_bulk(
+    session: StoreListingClient, groups: dict[str, list[Target]], now: datetime, time_left_s: Callable[[], float]
+) -> None:
+    """Many products at once: one bulk mutation instead of a call per product."""
+    try:
+        failures = session.update_variants_in_bulk(
+            {product_gid: _fields_by_variant(variants) for product_gid, variants in groups.items()}, now, time_left_s
+        )
+    except ShopifyError as error:
+        _fail([target for variants in groups.values() for target in variants], error)
+        return
+    for product_gid, variants in groups.items():
+        for target in variants:
+            if product_gid in failures:
+                target.error = failures[product_gid]
+            else:
+                target.touched = True
 
 
 def _push_tags(targets: list[Target], session: StoreListingClient) -> None:

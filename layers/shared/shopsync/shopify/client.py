@@ -186,6 +186,23 @@ class ShopifyClient:
                 self._pause_before_retry(name, outcome, attempt)
         raise ShopifyUnavailable(f"{name} failed {self._max_attempts} times", last_cause=last_cause)
 
+    def upload_staged_file(self, url: str, parameters: Mapping[str, str], filename: str, content: bytes) -> None:
+        """POST a file to a staged upload target (a signed form: its parameters, then the file; no token)."""
+        self._ensure_time_for_request(None)
+        try:
+            response = self._file_http.post(
+                url,
+                data=dict(parameters),
+                files={"file": (filename, content, "text/jsonl")},
+                timeout=self._request_timeout(),
+            )
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise ShopifyUnavailable("staged upload failed", last_cause=_describe(exc)) from exc
+        finally:
+            self._count(calls=1)
+        if response.status_code >= 300:
+            raise ShopifyHTTPError(response.status_code, "staged upload: " + _detail(response))
+
     def stream_file_lines(self, url: str) -> Iterator[str]:
         """Lines of a (bulk result) file, streamed, without the access token. Transient failures before the first
         line are retried like queries; a failure mid-file raises `ShopifyUnavailable` (lines were already handed out).
