@@ -366,7 +366,7 @@ def test_local_loader_reads_the_new_jobs_and_the_stream_consumer() -> None:
     refresh = {s.expression: json.loads(s.input or "") for s in TEMPLATE.function("CatalogRefreshFunction").schedules}
     assert refresh == {
         "rate(15 minutes)": {"source": "schedule", "params": {"mode": "incremental"}},
-        "cron(0 3 * * ? *)": {"source": "schedule", "params": {"mode": "full"}},
+        "cron(7 3 * * ? *)": {"source": "schedule", "params": {"mode": "full"}},
     }
     sweep = TEMPLATE.function("PreorderSweepFunction")
     assert (sweep.module, sweep.attribute) == ("functions.preorder_sync.app", "sweep_handler")
@@ -381,7 +381,7 @@ SCHEDULE_SAMPLES = {
     "product_import_schedule.json": ("ProductImportFunction", "rate(15 minutes)"),
     "association_schedule.json": ("AssociationFunction", "rate(60 minutes)"),
     "catalog_refresh_schedule.json": ("CatalogRefreshFunction", "rate(15 minutes)"),
-    "catalog_refresh_nightly_full.json": ("CatalogRefreshFunction", "cron(0 3 * * ? *)"),
+    "catalog_refresh_nightly_full.json": ("CatalogRefreshFunction", "cron(7 3 * * ? *)"),
     "preorder_sweep_schedule.json": ("PreorderSweepFunction", "rate(5 minutes)"),
 }
 
