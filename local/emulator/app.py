@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +25,16 @@ from local.emulator.ids import gid, parse_gid
 from local.emulator.orders import CheckoutResult
 from local.emulator.schema import API_VERSION, admin_schema
 from local.emulator.state import BulkOperation, Order, Store, iso
+from local.emulator.webhooks import LOG_LIMIT, Subscription, WebhookDispatcher, check_loopback, topic_name
 
 log = logging.getLogger(__name__)
+# A change and the topics it fires (Shopify also sends orders/updated with the specific ones).
+ORDER_TOPICS = {
+    "orders/create": ("orders/create",),
+    "orders/updated": ("orders/updated",),
+    "orders/cancelled": ("orders/cancelled", "orders/updated"),
+    "orders/fulfilled": ("orders/fulfilled", "orders/updated"),
+}
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 ID_SPACE_PER_STORE = 1_000_000_000_000  # ids of different stores never collide
@@ -46,6 +55,9 @@ _ROUTES = Map(
         Rule("/_emulator/bulk/<shop_id>/<int:operation_id>.jsonl", endpoint="bulk_file", methods=["GET"]),
         Rule("/_emulator/uploads/<shop_id>", endpoint="upload", methods=["POST", "PUT"]),
         Rule("/_emulator/stores/<shop_id>/checkout", endpoint="checkout", methods=["POST"]),
+        Rule("/_emulator/stores/<shop_id>/webhooks", endpoint="subscribe_webhook", methods=["POST"]),
+        Rule("/_emulator/stores/<shop_id>/webhooks", endpoint="webhook_deliveries", methods=["GET"]),
+        Rule("/_emulator/stores/<shop_id>/webhook-faults", endpoint="webhook_faults", methods=["POST"]),
         Rule("/_emulator/stores/<shop_id>/orders", endpoint="create_order", methods=["POST"]),
         Rule("/_emulator/stores/<shop_id>/orders/<order_id>", endpoint="update_order", methods=["PATCH"]),
         Rule("/_emulator/stores/<shop_id>/orders/<order_id>/fulfil", endpoint="fulfil_order", methods=["POST"]),
@@ -73,6 +85,9 @@ class ShopifyEmulator:
         *,
         bulk_polls_to_complete: int = 2,
         bulk_complete_after_s: float | None = None,
+        webhook_max_attempts: int = 8,
+        webhook_backoff_s: float = 0.05,
+        webhook_timeout_s: float = 5.0,
     ) -> None:
         self._clock = clock
         self._monotonic: Callable[[], float] = (lambda: clock().timestamp()) if clock else time.monotonic
@@ -80,6 +95,9 @@ class ShopifyEmulator:
         self._lock = threading.Lock()
         self.bulk_polls_to_complete = bulk_polls_to_complete
         self.bulk_complete_after_s = bulk_complete_after_s
+        self.webhooks = WebhookDispatcher(
+            max_attempts=webhook_max_attempts, backoff_s=webhook_backoff_s, timeout_s=webhook_timeout_s
+        )
         admin_schema()  # build (or reuse) the schema now rather than inside the first request
 
     # ---- public API ----------------------------------------------------------------------------------
@@ -97,6 +115,7 @@ class ShopifyEmulator:
         bucket_size: float = 2000,
         restore_rate: float = 100.0,
         iana_timezone: str = "UTC",
+        webhook_secret: str | None = None,
     ) -> Store:
         with self._lock:
             if shop_id in self._stores:
@@ -110,6 +129,7 @@ class ShopifyEmulator:
                 bucket=LeakyBucket(bucket_size, restore_rate, self._monotonic),
                 now=self.now,
                 iana_timezone=iana_timezone,
+                webhook_secret=webhook_secret,
             )
             self._stores[shop_id] = store
             return store
@@ -147,6 +167,7 @@ class ShopifyEmulator:
             stats = store.stats.as_json()
         stats["faults_injected"] = dict(store.faults.injected)
         stats["throttle_status"] = store.bucket.status().as_json()
+        stats["webhooks"] = store.webhooks.summary()
         return stats
 
     def inspect(self, shop_id: str) -> dict[str, Any]:
@@ -247,10 +268,75 @@ class ShopifyEmulator:
             raise KeyError(f"unknown order {order_id!r} in store {store.shop_id!r}")
         return order
 
-    # ---- events ----------------------------------------------------------------------------------------
+    # ---- webhooks --------------------------------------------------------------------------------------
+
+    def subscribe_webhook(self, shop_id: str, topic: str, uri: str, secret: str | None = None) -> str:
+        """Deliver `topic` ('orders/create' or ORDERS_CREATE) to a loopback `uri`, signed with `secret`
+        (default: the store's webhook secret). Returns the subscription GID."""
+        store = self.store(shop_id)
+        name = topic_name(topic)
+        check_loopback(uri)
+        hooks = store.webhooks
+        with hooks.lock:
+            subscription = Subscription(
+                id=store.new_id(),
+                topic=name,
+                uri=uri,
+                secret=secret or hooks.secret,
+                created_at=iso(store.now()) or "",
+                api_version=hooks.api_version,
+            )
+            hooks.subscriptions[subscription.id] = subscription
+        return gid("WebhookSubscription", subscription.id)
+
+    def webhook_faults(
+        self,
+        shop_id: str,
+        *,
+        duplicate: bool | None = None,
+        drop_rate: float | None = None,
+        delay_s: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Switch webhook faults for a store: duplicate every delivery, drop a share, delay them."""
+        faults = self.store(shop_id).webhooks.faults
+        if drop_rate is not None and not 0.0 <= drop_rate <= 1.0:
+            raise ValueError("drop_rate must be within [0, 1]")
+        if delay_s is not None and delay_s < 0:
+            raise ValueError("delay_s must be >= 0")
+        if duplicate is not None:
+            faults.duplicate = duplicate
+        if drop_rate is not None:
+            faults.drop_rate = drop_rate
+        if delay_s is not None:
+            faults.delay_s = delay_s
+        if seed is not None:
+            faults.rng.seed(seed)
+
+    def webhook_deliveries(self, shop_id: str) -> list[dict[str, Any]]:
+        """Every delivery of a store (oldest first): ids, topic, status, attempts, responses."""
+        summary: list[dict[str, Any]] = self.store(shop_id).webhooks.summary(recent=LOG_LIMIT)["deliveries"]
+        return summary
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Wait until no delivery is queued, retrying or in flight."""
+        return self.webhooks.wait_idle(timeout)
+
+    def close(self) -> None:
+        """Stop the webhook threads (tests that create many emulators call this)."""
+        self.webhooks.close()
 
     def order_changed(self, store: Store, order: Order, topic: str) -> None:
-        """Hook for order events (webhook deliveries); called under the store lock."""
+        """Emit the order's webhooks (called under the store lock; the payload is the order as it is now)."""
+        topics = ORDER_TOPICS.get(topic, (topic,))
+        hooks = store.webhooks
+        if not any(hooks.matching(t) for t in topics):
+            return
+        body = json.dumps(orders.rest_order(store, order)).encode()
+        event_id = str(uuid.uuid4())
+        triggered_at = store.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        for name in topics:
+            hooks.emit(self.webhooks, name, body, event_id=event_id, triggered_at=triggered_at)
 
     # ---- bulk operations -----------------------------------------------------------------------------
 
@@ -495,6 +581,32 @@ class ShopifyEmulator:
         self._existing(shop_id)
         self.clear_faults(shop_id)
         return json_response({"faults": []})
+
+    def _on_subscribe_webhook(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return json_response({"errors": "expected {topic, uri, secret?}"}, 400)
+        try:
+            subscription = self.subscribe_webhook(shop_id, **body)
+        except (TypeError, ValueError) as exc:
+            return json_response({"errors": str(exc)}, 400)
+        return json_response({"id": subscription}, 201)
+
+    def _on_webhook_deliveries(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        return json_response({"deliveries": self.webhook_deliveries(shop_id)})
+
+    def _on_webhook_faults(self, request: Request, shop_id: str) -> Response:
+        self._existing(shop_id)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return json_response({"errors": "expected {duplicate?, drop_rate?, delay_s?, seed?}"}, 400)
+        try:
+            self.webhook_faults(shop_id, **body)
+        except (TypeError, ValueError) as exc:
+            return json_response({"errors": str(exc)}, 400)
+        return json_response({"ok": True})
 
     def _on_stats(self, request: Request, shop_id: str) -> Response:
         self._existing(shop_id)

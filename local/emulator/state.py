@@ -16,6 +16,8 @@ from typing import Any
 
 from local.emulator.bucket import LeakyBucket
 from local.emulator.faults import FaultInjector
+from local.emulator.schema import API_VERSION
+from local.emulator.webhooks import StoreWebhooks
 
 QUANTITY_NAMES = (
     "available",
@@ -311,6 +313,7 @@ class Store:
         bucket: LeakyBucket,
         now: Callable[[], datetime],
         iana_timezone: str = "UTC",
+        webhook_secret: str | None = None,
     ) -> None:
         self.shop_id = shop_id
         self.name = name
@@ -339,6 +342,7 @@ class Store:
         self.metafields: dict[int, Metafield] = {}
         self.metafield_index: dict[tuple[str, str, str], int] = {}  # (owner GID, namespace, key) -> id
         self.staged_uploads: dict[str, StagedUpload] = {}
+        self.webhooks = StoreWebhooks(self.myshopify_domain, webhook_secret or f"shpss_local_{shop_id}", API_VERSION)
         self.idempotency: dict[str, IdempotencyRecord] = {}
         self.primary_location = self.add_location("Warehouse", primary=True)
 

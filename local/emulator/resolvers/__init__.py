@@ -40,6 +40,7 @@ MUTATION_ROOT: dict[str, Resolver] = {
     "tagsRemove": listing.tags_remove,
     "metafieldsSet": listing.metafields_set,
     "orderCancel": orders.order_cancel,
+    "webhookSubscriptionCreate": orders.webhook_subscription_create,
     "bulkOperationRunQuery": bulk.bulk_operation_run_query,
     "bulkOperationCancel": bulk.bulk_operation_cancel,
     "bulkOperationRunMutation": bulk.bulk_operation_run_mutation,

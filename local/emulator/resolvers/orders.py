@@ -24,6 +24,7 @@ from local.emulator.resolvers.catalog import search, unsupported_argument
 from local.emulator.search import SearchField
 from local.emulator.state import Customer, LineItem, Order, Store, iso
 from local.emulator.views import View, location_view, sortable_time, variant_view
+from local.emulator.webhooks import enum_topic, topic_name
 
 ORDER_STATUSES = frozenset({"open", "closed", "cancelled", "not_closed"})
 FINANCIAL = frozenset({"paid", "pending", "authorized", "partially_paid", "partially_refunded", "refunded", "voided"})
@@ -311,3 +312,45 @@ def resolve_node(ctx: RequestContext, kind: str, number: int) -> View | None:
     if kind == "Customer" and number in store.customers:
         return customer_view(store.customers[number])
     return None
+
+
+# ---- webhookSubscriptionCreate -----------------------------------------------------------------------
+
+
+def webhook_subscription_create(
+    info: GraphQLResolveInfo, topic: str, webhookSubscription: dict[str, Any], **_: Any
+) -> View:
+    """HTTP subscriptions to loopback URIs for the order topics, signed with the store's webhook secret."""
+    ctx = context_of(info)
+    uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
+    field = ["webhookSubscription", "uri" if webhookSubscription.get("uri") else "callbackUrl"]
+    try:
+        name = topic_name(topic)
+    except ValueError as exc:
+        return {"webhookSubscription": None, "userErrors": [{"field": ["topic"], "message": str(exc)}]}
+    if not uri:
+        return {"webhookSubscription": None, "userErrors": [{"field": field, "message": "Address can't be blank"}]}
+    try:
+        subscription_id = ctx.emulator.subscribe_webhook(ctx.store.shop_id, name, uri)
+    except ValueError as exc:
+        return {"webhookSubscription": None, "userErrors": [{"field": field, "message": str(exc)}]}
+    subscription = ctx.store.webhooks.subscriptions[parse_gid(subscription_id) or -1]
+    endpoint = {"__typename": "WebhookHttpEndpoint", "callbackUrl": subscription.uri}
+    view: View = {
+        "__typename": "WebhookSubscription",
+        "id": subscription_id,
+        "legacyResourceId": str(subscription.id),
+        "topic": enum_topic(subscription.topic),
+        "uri": subscription.uri,
+        "callbackUrl": subscription.uri,
+        "format": "JSON",
+        "includeFields": [],
+        "metafieldNamespaces": [],
+        "filter": webhookSubscription.get("filter") or "",
+        "name": webhookSubscription.get("name"),
+        "createdAt": subscription.created_at,
+        "updatedAt": subscription.created_at,
+        "apiVersion": {"handle": subscription.api_version, "displayName": subscription.api_version, "supported": True},
+        "endpoint": endpoint,
+    }
+    return {"webhookSubscription": view, "userErrors": []}
