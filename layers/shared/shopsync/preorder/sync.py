@@ -160,8 +160,8 @@ def _plan(product_id: str, shops: dict[str, Shop], only_shop: str | None, now: d
                 else ListingState(product_id=product_id, shop_id=shop_id, updated_at=now, **ids)
             )
         wanted = member and link is not None
-        if state is None or (not wanted and not state.listed and state.status is PushStatus.PUSHED):
-            continue  # never listed there, or already delisted
+        if state is None or (not wanted and not state.listed):
+            continue  # not pre-sell there, and nothing listed to take back
         targets[shop_id] = Target(product_id, shops[shop_id], state, wanted, in_scope=only_shop in (None, shop_id))
     if not any(target.in_scope for target in targets.values()):
         return None

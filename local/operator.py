@@ -1,0 +1,101 @@
+"""An operator's view of a running stack, over HTTP only: the shopsync API and what the Shopify stores show.
+
+The demo, the end-to-end tests and the latency benchmark all drive the local stack through this."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+RUN_TIMEOUT_S = 120.0
+SHOWN_QUERY = """
+query Shown($id: ID!, $namespace: String!, $key: String!) {
+  productVariant(id: $id) {
+    inventoryPolicy
+    metafield(namespace: $namespace, key: $key) { value }
+    product { tags }
+    inventoryItem { inventoryLevels(first: 5) { nodes { quantities(names: ["available"]) { quantity } } } }
+  }
+}"""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a store shows for one variant."""
+
+    inventory_policy: str
+    listing: dict[str, Any] | None
+    tags: list[str]
+    available: int
+
+    @property
+    def listed(self) -> bool:
+        return bool(self.listing and self.listing.get("status") == "active")
+
+
+class Operator:
+    def __init__(self, api_url: str, emulator_url: str, api_version: str = "2026-07") -> None:
+        self.api = httpx.Client(base_url=api_url, timeout=60)
+        self.emulator = httpx.Client(base_url=emulator_url, timeout=30)
+        self.api_version = api_version
+
+    def close(self) -> None:
+        self.api.close()
+        self.emulator.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.api.request(method, path, **kwargs)
+
+    def run_job(self, job: str, shop_id: str | None = None, **params: str) -> dict[str, Any]:
+        """Run now, then wait for the run to end; returns the run record."""
+        body: dict[str, Any] = {"params": params} | ({"shop_id": shop_id} if shop_id else {})
+        response = self.call("POST", f"/jobs/{job}/runs", json=body)
+        if response.status_code != 202:
+            raise RuntimeError(f"POST /jobs/{job}/runs → {response.status_code}: {response.text}")
+        run_id = response.json()["run_id"]
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while time.monotonic() < deadline:
+            run: dict[str, Any] = self.call("GET", f"/runs/{run_id}").json()
+            if run["status"] in ("FINISHED", "FAILED"):
+                return run
+            time.sleep(0.1)
+        raise TimeoutError(f"run {run_id} did not end within {RUN_TIMEOUT_S} s")
+
+    def store_variants(self, shop_id: str) -> dict[str, dict[str, Any]]:
+        """Variants by SKU as the emulator holds them (with their product's id)."""
+        state = self.emulator.get(f"/_emulator/stores/{shop_id}").json()
+        return {v["sku"]: {**v, "product_id": p["id"]} for p in state["products"] for v in p["variants"]}
+
+    def shown(self, shop_id: str, variant_id: str, *, metafield_key: str = "PREORDER_DETAIL") -> Shown:
+        response = self.emulator.post(
+            f"/stores/{shop_id}/admin/api/{self.api_version}/graphql.json",
+            headers={"X-Shopify-Access-Token": f"shpat_local_{shop_id}"},
+            json={
+                "query": SHOWN_QUERY,
+                "variables": {"id": variant_id, "namespace": "HC_PREORDER", "key": metafield_key},
+            },
+        )
+        variant = response.json()["data"]["productVariant"]
+        metafield = variant["metafield"]
+        levels = variant["inventoryItem"]["inventoryLevels"]["nodes"]
+        return Shown(
+            inventory_policy=variant["inventoryPolicy"],
+            listing=json.loads(metafield["value"]) if metafield else None,
+            tags=variant["product"]["tags"],
+            available=sum(q["quantity"] for level in levels for q in level["quantities"]),
+        )
+
+    @staticmethod
+    def wait_until(condition: Callable[[], bool], timeout_s: float = 15.0, interval_s: float = 0.05) -> float:
+        """Seconds until `condition()` held; TimeoutError when it did not within `timeout_s`."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout_s:
+            if condition():
+                return time.monotonic() - started
+            time.sleep(interval_s)
+        raise TimeoutError(f"condition not met within {timeout_s} s")
