@@ -50,3 +50,26 @@ def aws_table() -> Iterator[str]:
         reset_process_state()
         yield create_table_from_template(get_settings().table_name)
     reset_process_state()
+
+
+_FIGURE = "figure: "
+
+
+@pytest.fixture
+def report_figure(record_property):
+    """Tests that measure something (e.g. the storm's sell-through) print it in the run's summary. Recorded as a
+    report property, so it also reaches the summary from xdist workers."""
+    return lambda name, value: record_property(_FIGURE + name, value)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    figures = [
+        (name.removeprefix(_FIGURE), value)
+        for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        for name, value in getattr(report, "user_properties", [])
+        if name.startswith(_FIGURE)
+    ]
+    if figures:
+        terminalreporter.section("measured by tests")
+        for name, value in figures:
+            terminalreporter.write_line(f"{name}: {value}")
