@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -65,6 +66,37 @@ class Operator:
                 return run
             time.sleep(0.1)
         raise TimeoutError(f"run {run_id} did not end within {RUN_TIMEOUT_S} s")
+
+    def put_on_preorder(self, sku: str, quantity: int, *, po_id: str, arrival_in_days: int = 20) -> None:
+        """A pre-order PO line and no stock, through the API, then the catalog refresh that decides membership."""
+        arrival = (datetime.now(UTC).date() + timedelta(days=arrival_in_days)).isoformat()
+        line = {
+            "externalId": po_id,
+            "itemId": "1",
+            "sku": sku,
+            "quantity": quantity,
+            "arrivalDate": arrival,
+            "isNewProduct": "Y",
+        }
+        for method, path, body in (
+            ("POST", "/purchase-orders", {"items": [line]}),
+            ("PUT", "/inventory", [{"sku": sku, "on_hand": 0, "online_atp": 0}]),
+        ):
+            response = self.call(method, path, json=body)
+            if response.status_code != 200 or response.json().get("rejected"):
+                raise RuntimeError(f"{method} {path} → {response.status_code}: {response.text}")
+        if self.run_job("catalog-refresh", mode="incremental")["status"] != "FINISHED":
+            raise RuntimeError("catalog refresh failed")
+
+    def link(self, product_id: str, shop_id: str, variant: dict[str, Any]) -> None:
+        body = {"shopify_product_id": variant["product_id"], "shopify_variant_id": variant["id"]}
+        response = self.call("PUT", f"/products/{product_id}/shops/{shop_id}", json=body)
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"PUT /products/{product_id}/shops/{shop_id} → {response.status_code}: {response.text}")
+
+    def fully_listed(self, shop_id: str, variant_id: str, tag: str = "HC:Pre-Order") -> bool:
+        shown = self.shown(shop_id, variant_id)
+        return shown.listed and shown.inventory_policy == "DENY" and tag in shown.tags and shown.available > 0
 
     def store_variants(self, shop_id: str) -> dict[str, dict[str, Any]]:
         """Variants by SKU as the emulator holds them (with their product's id)."""

@@ -4,7 +4,6 @@ the stream re-syncs it with no other action; removing the link delists it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -48,32 +47,15 @@ def test_child_linked_later_is_listed_by_the_stream_and_delisted_when_unlinked(o
     sku = next(s for s in sorted(parent_variants) if s in child_variants and not _stock(parent_variants[s]))
     parent, child = parent_variants[sku], child_variants[sku]
     product_id = legacy_id(parent["id"])
-    arrival = (datetime.now(UTC).date() + timedelta(days=20)).isoformat()
-    po = {
-        "items": [
-            {
-                "externalId": "PO-000",
-                "itemId": "1",
-                "sku": sku,
-                "quantity": PO_QUANTITY,
-                "arrivalDate": arrival,
-                "isNewProduct": "Y",
-            }
-        ]
-    }
-    assert operator.call("POST", "/purchase-orders", json=po).status_code == 200
-    inventory = [{"sku": sku, "on_hand": 0, "online_atp": 0}]
-    assert operator.call("PUT", "/inventory", json=inventory).status_code == 200
 
-    # When: the catalog refresh puts it in the pre-sell catalog while only the parent store is linked
-    assert operator.run_job("catalog-refresh", mode="incremental")["status"] == "FINISHED"
+    # When: a PO and the catalog refresh put it in the pre-sell catalog while only the parent store is linked
+    operator.put_on_preorder(sku, PO_QUANTITY, po_id="PO-000")
     # Then: the stream lists it in the parent store: DENY, tag, metafield, and the whole PO ATP as `available`
     operator.wait_until(lambda: _fully_listed(operator, "us-parent", parent["id"], PO_QUANTITY), STREAM_DEADLINE_S)
     assert not operator.shown("eu-child", child["id"]).listed
 
     # When: the child store's link arrives later (manual association here; the association job writes the same item)
-    link = {"shopify_product_id": child["product_id"], "shopify_variant_id": child["id"]}
-    assert operator.call("PUT", f"/products/{product_id}/shops/eu-child", json=link).status_code in (200, 201)
+    operator.link(product_id, "eu-child", child)
 
     # Then: the child store is listed with no other action, and the two stores share the PO ATP
     def shared() -> bool:
