@@ -190,7 +190,9 @@ class FailedOrder(BaseModel):
     first_failed_at: datetime
     last_failed_at: datetime
     attempts: int = Field(ge=1, description="imports that failed since the order last changed in Shopify")
-    next_attempt_at: datetime | None = Field(description="the next automatic retry; null once retries ran out")
+    next_attempt_at: datetime | None = Field(
+        default=None, description="the next automatic retry; null once retries ran out"
+    )
     resolved_at: datetime | None = None
 
     @property

@@ -55,12 +55,19 @@ from shopsync.store import orders as order_store
 from shopsync.store import presell as presell_store
 from shopsync.store import table
 
+# Shopify keeps whole seconds: an order read in the second of its updatedAt may change again within that second
+# without a new updatedAt. Only a read clearly after it (allowing for clock skew) proves the data settled.
+SETTLED_AFTER = timedelta(seconds=5)
 # Concurrent importers of one order (a webhook and the job) lose a conditional write; this many fresh tries each.
 MAX_WRITE_ATTEMPTS = 3
 
 
 class ConcurrentUpdate(Exception):
     """Another import kept winning the conditional write; the failed record makes the job try again later."""
+
+
+def _settled(shopify_updated_at: datetime, read_at: datetime) -> bool:
+    return read_at >= shopify_updated_at + SETTLED_AFTER
 
 
 def order_gid(order_legacy_id: str) -> str:
@@ -179,11 +186,12 @@ class OrderImporter:
         if read.order is None:
             return True  # unreadable: it is recorded as failing again
         updated_at = read.order.updated_at
-        if stored.head is not None and updated_at < stored.head.shopify_updated_at:
+        head, failure = stored.head, stored.failure
+        if head is not None and updated_at < head.shopify_updated_at:
             return False
-        if stored.failure is not None:
-            return stored.failure.shopify_updated_at != updated_at
-        return stored.head is None or updated_at > stored.head.shopify_updated_at
+        if failure is not None:
+            return failure.shopify_updated_at != updated_at or not _settled(updated_at, failure.last_failed_at)
+        return head is None or updated_at > head.shopify_updated_at or not _settled(updated_at, head.updated_at)
 
     def _unchanged(self, read: _Read, stored: order_store.StoredOrder) -> OrderImportResult:
         order_id = order_id_for(self.shop.shop_id, read.order_legacy_id)
@@ -206,7 +214,7 @@ class OrderImporter:
             except table.TransactionConflict:
                 stored = order_store.stored_orders(self.shop.shop_id, [read.order_legacy_id])[read.order_legacy_id]
         problem = OrderProblem(reason=FailureReason.IMPORT_ERROR, message="other imports of this order kept winning")
-        return self._fail(read, stored.failure, [problem])
+        return self._fail(read, stored.failure, [problem], retry=force)
 
     def _import(
         self, read: _Read, stored: order_store.StoredOrder, lookup: CatalogLookup, force: bool
@@ -214,14 +222,14 @@ class OrderImporter:
         order = read.order
         if order is None:
             problem = OrderProblem(reason=FailureReason.IMPORT_ERROR, message=read.error or "unreadable order")
-            return self._fail(read, stored.failure, [problem])
+            return self._fail(read, stored.failure, [problem], retry=force)
         head = stored.head
         stale = head is not None and order.updated_at < head.shopify_updated_at
         if stale or (not force and not self._is_new(read, stored)):
             return self._unchanged(read, stored)
         problems = validate(order, {line.line_id: lookup.matches[line.line_id] for line in order.lines})
         if problems:
-            return self._fail(read, stored.failure, problems)
+            return self._fail(read, stored.failure, problems, retry=force)
         order_id = order_id_for(self.shop.shop_id, order.legacy_id)
         content_hash = order.content_hash()
         if head is not None and head.content_hash == content_hash:
@@ -327,11 +335,19 @@ class OrderImporter:
 
     # --- failed records
 
-    def _fail(self, read: _Read, previous: FailedOrder | None, problems: Sequence[OrderProblem]) -> OrderImportResult:
+    def _fail(
+        self, read: _Read, previous: FailedOrder | None, problems: Sequence[OrderProblem], *, retry: bool
+    ) -> OrderImportResult:
+        """Record the failure. Only a retry (or a changed order) counts an attempt: re-reading the same data in an
+        overlapping window writes nothing."""
         settings = get_settings()
         now = self.now()
         updated_at = read.order.updated_at if read.order else None
         same_data = previous is not None and previous.shopify_updated_at == updated_at
+        if previous is not None and same_data and not retry and previous.problems == list(problems):
+            return OrderImportResult(
+                order_id=previous.order_id, outcome=ImportOutcome.UNCHANGED, problems=previous.problems
+            )
         attempts = previous.attempts + 1 if previous is not None and same_data else 1
         retry_in = timedelta(minutes=settings.order_retry_base_minutes * 2 ** (attempts - 1))
         failure = FailedOrder(
