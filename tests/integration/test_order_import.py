@@ -16,9 +16,11 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from werkzeug.wrappers import Request, Response
 
 from functions.api.app import lambda_handler as api_handler
 from functions.order_import.app import webhook_handler
+from local.http_server import BackgroundServer
 from local.sandbox import RunningEmulator, Sandbox, sandbox
 from shopsync.catalog.identifiers import legacy_id
 from shopsync.catalog.refresh import CATALOG_REFRESH
@@ -472,3 +474,45 @@ def test_webhook_is_stored_once_and_imports_the_order_once(webhook_shop, catalog
     # A topic shopsync does not handle is acknowledged and not stored
     assert deliver(body, topic="products/update")[1]["status"] == "ignored"
     assert len(deliveries()) == before + 2
+
+
+@pytest.fixture
+def webhook_endpoint(webhook_shop) -> Iterator[str]:
+    """POST /webhooks/shopify on loopback, for the emulator's real deliveries (headers and raw body as sent)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        event = api_event("POST", "/webhooks/shopify", request.get_data().decode())
+        event["headers"] = dict(request.headers)
+        event["multiValueHeaders"] = {name: [value] for name, value in request.headers.items()}
+        answer = api_handler(event, lambda_context())
+        return Response(answer["body"], status=answer["statusCode"])(environ, start_response)
+
+    server = BackgroundServer(app, name="webhooks")
+    server.start()
+    yield f"{server.url}/webhooks/shopify"
+    server.stop()
+
+
+def test_emulator_deliveries_duplicated_are_stored_once_and_import_once(webhook_endpoint, catalog, shopify):
+    emulator = shopify.emulator
+    for topic in ("orders/create", "orders/updated"):
+        emulator.subscribe_webhook("eu-child", topic, webhook_endpoint, secret=WEBHOOK_KEY)
+    emulator.webhook_faults("eu-child", duplicate=True)
+    before = len(deliveries())
+    try:
+        order_id = place_order(shopify, "eu-child", [line(catalog, "eu-child", shared_sku(catalog, 2), 2)])
+        shopify.emulator.update_order("eu-child", int(order_id.rsplit("-", 1)[1]), note="leave at the door")
+        assert emulator.wait_for_webhooks(timeout=20)
+    finally:
+        emulator.webhook_faults("eu-child", duplicate=False)
+
+    sent = [d for d in emulator.webhook_deliveries("eu-child") if d["topic"] in ("orders/create", "orders/updated")]
+    stored = deliveries()[before:]
+    # Every delivery was answered 2xx, but each webhook id is stored once
+    assert len({item["webhook_id"]["S"] for item in stored}) == len(stored) == 2
+    assert len(sent) >= 4
+    assert webhook_handler(stream_event(stored), lambda_context()) == {"batchItemFailures": []}
+    order = detail(order_id)
+    assert len(order["versions"]) == 1
+    assert order["versions"][0]["order"]["note"] == "leave at the door"

@@ -171,15 +171,17 @@ class OrderImporter:
     def import_nodes(self, nodes: Iterable[dict[str, Any]], *, force: bool = False) -> list[OrderImportResult]:
         reads = [_read(node) for node in nodes]
         stored = order_store.stored_orders(self.shop.shop_id, [read.order_legacy_id for read in reads])
-        pending = [read for read in reads if force or self._is_new(read, stored[read.order_legacy_id])]
-        lookup = CatalogLookup.build(self.shop, [line for read in pending if read.order for line in read.order.lines])
-        results = []
-        for read in reads:
-            if read in pending:
-                results.append(self._import_with_retries(read, stored[read.order_legacy_id], lookup, force))
-            else:
-                results.append(self._unchanged(read, stored[read.order_legacy_id]))
-        return results
+        pending = [force or self._is_new(read, stored[read.order_legacy_id]) for read in reads]
+        lines = [
+            line for read, todo in zip(reads, pending, strict=True) if todo and read.order for line in read.order.lines
+        ]
+        lookup = CatalogLookup.build(self.shop, lines)
+        return [
+            self._import_with_retries(read, stored[read.order_legacy_id], lookup, force)
+            if todo
+            else self._unchanged(read, stored[read.order_legacy_id])
+            for read, todo in zip(reads, pending, strict=True)
+        ]
 
     def _is_new(self, read: _Read, stored: order_store.StoredOrder) -> bool:
         """False for data older than what is stored, and for data already imported or already recorded as failing."""
@@ -213,8 +215,16 @@ class OrderImporter:
                 return self._import(read, stored, lookup, force)
             except table.TransactionConflict:
                 stored = order_store.stored_orders(self.shop.shop_id, [read.order_legacy_id])[read.order_legacy_id]
-        problem = OrderProblem(reason=FailureReason.IMPORT_ERROR, message="other imports of this order kept winning")
-        return self._fail(read, stored.failure, [problem], retry=force)
+            except ConcurrentUpdate as conflict:
+                return self._concurrency_failure(read, stored, str(conflict), force)
+        return self._concurrency_failure(read, stored, "other imports of this order kept winning", force)
+
+    def _concurrency_failure(
+        self, read: _Read, stored: order_store.StoredOrder, message: str, retry: bool
+    ) -> OrderImportResult:
+        """Recorded like a validation failure, so the job's retries pick the order up again."""
+        problem = OrderProblem(reason=FailureReason.IMPORT_ERROR, message=message)
+        return self._fail(read, stored.failure, [problem], retry=retry)
 
     def _import(
         self, read: _Read, stored: order_store.StoredOrder, lookup: CatalogLookup, force: bool
