@@ -1,4 +1,5 @@
-"""The two order reads feed one mapping, so they select the same fields; the job's search string."""
+"""The two order reads feed one mapping, so they select the same fields; the job's search string; webhook
+signatures and the stream hand-off sample."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 import graphql
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
 from shopsync.orders.order_import import orders_query
-from shopsync.orders.webhooks import signature_matches
+from shopsync.orders.webhooks import is_delivery, signature_matches
 from shopsync.shopify.documents import load_document
+from shopsync.store.orders import WebhookDelivery
+from tests.factories import load_event
 
 
 def _order_selection(document: str, path: tuple[str, ...]) -> str:
@@ -49,3 +53,16 @@ def test_signature_is_base64_hmac_sha256_of_the_raw_body() -> None:
     assert not signature_matches(body + b" ", good, "key")
     assert not signature_matches(body, None, "key")
     assert not signature_matches(body, "", "key")
+
+
+def test_the_stream_sample_is_a_delivery_the_consumer_reads() -> None:
+    event = load_event("order_webhook_stream.json")
+    (record,) = DynamoDBStreamEvent(event).records
+    image = record.dynamodb.new_image if record.dynamodb else {}
+    assert is_delivery(image)
+    delivery = WebhookDelivery.model_validate(image)
+    assert (delivery.shop_id, delivery.topic, delivery.shopify_order_id) == (
+        "eu-child",
+        "orders/create",
+        "gid://shopify/Order/5001",
+    )
