@@ -49,6 +49,10 @@ class LocalResources:
             self._attributes[logical_id] = {"Ref": arn, "TopicArn": arn, "TopicName": self.physical_name(logical_id)}
         for logical_id in self._template.functions():
             self._attributes[logical_id] = {"Ref": logical_id, "Arn": function_arn(logical_id)}
+        create_schedules(self._template, scheduler_role_arn=self._scheduler_role_arn())
+
+    def _scheduler_role_arn(self) -> str:
+        return f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{self._stack_name}-scheduler"
 
     @property
     def stream_arns(self) -> dict[str, str]:
@@ -117,6 +121,30 @@ def create_table(table_name: str, properties: Mapping[str, Any]) -> TableDescrip
             TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
         )
     return description
+
+
+def create_schedules(template: SamTemplate, *, scheduler_role_arn: str) -> list[str]:
+    """The named ScheduleV2 events as EventBridge Scheduler schedules under the current endpoint (what SAM deploys),
+    so the API and the local scheduler read and change the same schedule. Returns their names."""
+    client = boto3.client("scheduler")
+    names = []
+    for spec in template.functions().values():
+        for event in spec.schedules:
+            if event.schedule_name is None:
+                continue
+            target: dict[str, Any] = {"Arn": function_arn(spec.logical_id), "RoleArn": scheduler_role_arn}
+            if event.input is not None:
+                target["Input"] = event.input
+            client.create_schedule(
+                Name=event.schedule_name,
+                ScheduleExpression=event.expression,
+                ScheduleExpressionTimezone=event.timezone,
+                State="ENABLED" if event.enabled else "DISABLED",
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target=target,  # type: ignore[arg-type]
+            )
+            names.append(event.schedule_name)
+    return names
 
 
 def _attribute_text(value: Any) -> str:

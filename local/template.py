@@ -77,6 +77,7 @@ class ScheduleEvent:
     input: str | None  # JSON text, as EventBridge passes it
     enabled: bool
     timezone: str
+    schedule_name: str | None = None  # ScheduleV2 `Name`: the EventBridge Scheduler schedule (API-controllable)
 
 
 @dataclass(frozen=True)
@@ -226,9 +227,11 @@ class SamTemplate:
     def _schedule_events(self, events: Mapping[str, Any]) -> Iterator[ScheduleEvent]:
         for name, event in events.items():
             props = event.get("Properties", {})
+            schedule_name = None
             if event.get("Type") == "ScheduleV2":
                 enabled = self.resolve(props.get("State", "ENABLED"), None) == "ENABLED"
                 expression, timezone = props["ScheduleExpression"], props.get("ScheduleExpressionTimezone", "UTC")
+                schedule_name = str(self.resolve(props["Name"], None)) if "Name" in props else None
             elif event.get("Type") == "Schedule":
                 enabled = bool(self.resolve(props.get("Enabled", True), None))
                 expression, timezone = props["Schedule"], "UTC"
@@ -240,6 +243,7 @@ class SamTemplate:
                 input=self.resolve(props["Input"], None) if "Input" in props else None,
                 enabled=enabled,
                 timezone=str(self.resolve(timezone, None)),
+                schedule_name=schedule_name,
             )
 
     def _stream_events(self, events: Mapping[str, Any]) -> Iterator[StreamEvent]:

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     catalog_refresh_function: str = Field(default="CatalogRefreshFunction", validation_alias="CATALOG_REFRESH_FUNCTION")
     preorder_sweep_function: str = Field(default="PreorderSweepFunction", validation_alias="PREORDER_SWEEP_FUNCTION")
     order_import_function: str = Field(default="OrderImportFunction", validation_alias="ORDER_IMPORT_FUNCTION")
+    # Names of the jobs' EventBridge Scheduler schedules (template.yaml `Name`), for GET/PATCH /jobs; unset: none.
+    product_import_schedule: str | None = Field(default=None, validation_alias="PRODUCT_IMPORT_SCHEDULE")
+    association_schedule: str | None = Field(default=None, validation_alias="ASSOCIATION_SCHEDULE")
+    catalog_refresh_schedule: str | None = Field(default=None, validation_alias="CATALOG_REFRESH_SCHEDULE")
+    preorder_sweep_schedule: str | None = Field(default=None, validation_alias="PREORDER_SWEEP_SCHEDULE")
+    order_import_schedule: str | None = Field(default=None, validation_alias="ORDER_IMPORT_SCHEDULE")
     # How long before the Lambda deadline a job stops and leaves a cursor.
     deadline_margin_ms: int = Field(default=20_000, validation_alias="DEADLINE_MARGIN_MS", ge=0)
     lease_seconds: int = Field(default=900, validation_alias="LEASE_SECONDS", ge=30)

@@ -20,14 +20,32 @@ from shopsync.settings import Settings, get_settings
 class RegisteredJob:
     definition: JobDefinition
     function_name: Callable[[Settings], str]
+    # The schedule whose frequency PATCH /jobs changes (catalog-refresh: the incremental one, not the nightly full).
+    schedule_name: Callable[[Settings], str | None]
 
 
 JOBS: dict[JobName, RegisteredJob] = {
-    JobName.PRODUCT_IMPORT: RegisteredJob(PRODUCT_IMPORT, lambda settings: settings.product_import_function),
-    JobName.ASSOCIATION: RegisteredJob(ASSOCIATION, lambda settings: settings.association_function),
-    JobName.CATALOG_REFRESH: RegisteredJob(CATALOG_REFRESH, lambda settings: settings.catalog_refresh_function),
-    JobName.PREORDER_SWEEP: RegisteredJob(PREORDER_SWEEP, lambda settings: settings.preorder_sweep_function),
-    JobName.ORDER_IMPORT: RegisteredJob(ORDER_IMPORT, lambda settings: settings.order_import_function),
+    JobName.PRODUCT_IMPORT: RegisteredJob(
+        PRODUCT_IMPORT,
+        lambda settings: settings.product_import_function,
+        lambda settings: settings.product_import_schedule,
+    ),
+    JobName.ASSOCIATION: RegisteredJob(
+        ASSOCIATION, lambda settings: settings.association_function, lambda settings: settings.association_schedule
+    ),
+    JobName.CATALOG_REFRESH: RegisteredJob(
+        CATALOG_REFRESH,
+        lambda settings: settings.catalog_refresh_function,
+        lambda settings: settings.catalog_refresh_schedule,
+    ),
+    JobName.PREORDER_SWEEP: RegisteredJob(
+        PREORDER_SWEEP,
+        lambda settings: settings.preorder_sweep_function,
+        lambda settings: settings.preorder_sweep_schedule,
+    ),
+    JobName.ORDER_IMPORT: RegisteredJob(
+        ORDER_IMPORT, lambda settings: settings.order_import_function, lambda settings: settings.order_import_schedule
+    ),
 }
 
 
@@ -39,3 +57,7 @@ def registered_job(job: JobName) -> RegisteredJob:
 
 def function_name(job: JobName) -> str:
     return registered_job(job).function_name(get_settings())
+
+
+def schedule_name(job: JobName) -> str | None:
+    return registered_job(job).schedule_name(get_settings())

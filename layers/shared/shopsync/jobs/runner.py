@@ -68,7 +68,9 @@ class JobContext:
         return max(0.0, (self.time_remaining_ms() - get_settings().deadline_margin_ms) / 1000)
 
     def should_stop(self) -> bool:
-        return self.time_left_s() <= 0
+        """Out of time, or the run read its `limit` of records: either way its cursor is where the next run goes on."""
+        limit = self.params.get("limit")
+        return self.time_left_s() <= 0 or (limit is not None and self.counts.read >= limit)
 
     def shopify(self) -> ShopifyClient:
         """The run's client for its store; its cost and call counts end up on the run record."""
@@ -184,7 +186,7 @@ def execute(definition: JobDefinition, invocation: JobInvocation, time_remaining
         definition.check_shop(shop)
         shops = [shop]
     else:
-        shops = definition.scheduled_shops()
+        shops = _enabled_shops(definition)
         if not shops:
             logger.info("no store to run for", extra={"job": definition.name.value})
     runs = []
@@ -208,6 +210,28 @@ def execute(definition: JobDefinition, invocation: JobInvocation, time_remaining
     return runs
 
 
+def _enabled_shops(definition: JobDefinition) -> list[Shop]:
+    """The stores a scheduled run covers: those the operator has not disabled the job for (PATCH /jobs/{job})."""
+    enabled = []
+    for shop in definition.scheduled_shops():
+        _, store_config = job_store.get_configs(definition.name, shop.shop_id)
+        if store_config is None or store_config.enabled:
+            enabled.append(shop)
+        else:
+            logger.info("skipped: the job is disabled for this store", extra={"shop_id": shop.shop_id})
+    return enabled
+
+
+def _run_limit(job: JobName, shop_id: str, params: dict[str, Any]) -> int | None:
+    """Records per run: the run's own `limit` param, else the store's setting, else the job's default."""
+    if params.get("limit") is not None:
+        return int(params["limit"])
+    job_default, store_config = job_store.get_configs(job, shop_id)
+    if store_config is not None and store_config.limit is not None:
+        return store_config.limit
+    return job_default.limit if job_default else None
+
+
 def _execute_queued(definition: JobDefinition, run_id: str, time_remaining_ms: Callable[[], int]) -> JobRun:
     run = job_store.get_run(run_id)
     if run is None:
@@ -228,7 +252,9 @@ def _run(definition: JobDefinition, run: JobRun, shop: Shop, time_remaining_ms: 
     cursor = job_store.get_cursor(definition.name, shop.shop_id)
     watermark = job_store.get_watermark(definition.name, shop.shop_id)
     resuming = cursor is not None and not run.params.get("restart")
-    run = run.model_copy(update={"status": RunStatus.RUNNING, "started_at": started})
+    limit = _run_limit(definition.name, shop.shop_id, run.params)
+    params = run.params if limit is None else {**run.params, "limit": limit}  # on the record: what the run honoured
+    run = run.model_copy(update={"status": RunStatus.RUNNING, "started_at": started, "params": params})
     job_store.save_run(run)
     context = JobContext(
         run=run,

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shopsync.models.shop import ShopId
 
@@ -71,7 +71,19 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     shop_id: ShopId | None = Field(default=None, description="defaults to the store the job runs for (the parent)")
-    params: dict[str, Any] = Field(default_factory=dict, examples=[{"mode": "full"}])
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        examples=[{"mode": "full"}, {"limit": 500}],
+        description="job parameters; `limit` caps the records this run reads (the next run goes on)",
+    )
+
+    @field_validator("params")
+    @classmethod
+    def limit_is_a_positive_count(cls, params: dict[str, Any]) -> dict[str, Any]:
+        limit = params.get("limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError("params.limit must be a whole number of records, at least 1")
+        return params
 
 
 class JobInvocation(BaseModel):

@@ -1,9 +1,18 @@
-"""Job bookkeeping: leases (one run per job and shop), run records, watermarks and resumable cursors."""
+"""Job bookkeeping: leases (one run per job and shop), run records, watermarks, resumable cursors and settings.
+
+Items:
+- lease / watermark / cursor  PK=JOB#<job>#<shop>  SK=LEASE | WATERMARK | CURSOR
+- store settings              PK=JOB#<job>#<shop>  SK=CONFIG   {enabled, limit}
+- job default settings        PK=JOB#<job>         SK=CONFIG   {limit}
+- run                         PK=RUN#<run id>      SK=RUN      GSI1PK=RUNS#<job> GSI1SK=<queued at>#<run id>,
+                                                               expires_at (TTL) = queued at + RUN_HISTORY_DAYS
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from shopsync.models.job_control import JobConfig
 from shopsync.models.jobs import Cursor, JobRun, RunStatus
 from shopsync.settings import get_settings
 from shopsync.store import table
@@ -79,7 +88,12 @@ def get_run(run_id: str) -> JobRun | None:
 
 
 def list_runs(
-    job: str, *, status: RunStatus | None = None, since: datetime | None = None, limit: int = 50
+    job: str,
+    *,
+    status: RunStatus | None = None,
+    since: datetime | None = None,
+    shop_id: str | None = None,
+    limit: int = 50,
 ) -> list[JobRun]:
     """Newest first."""
     condition = "GSI1PK = :pk"
@@ -87,12 +101,22 @@ def list_runs(
     if since is not None:
         condition += " AND GSI1SK >= :since"
         values[":since"] = since.isoformat()
-    filter_expression, names = None, None
+    filters, names = [], {}
     if status is not None:
-        filter_expression, names = "#status = :status", {"#status": "status"}
+        filters.append("#status = :status")
+        names["#status"] = "status"
         values[":status"] = status.value
+    if shop_id is not None:
+        filters.append("shop_id = :shop")
+        values[":shop"] = shop_id
     items = table.query(
-        condition, values, index="GSI1", forward=False, filter_expression=filter_expression, names=names, limit=limit
+        condition,
+        values,
+        index="GSI1",
+        forward=False,
+        filter_expression=" AND ".join(filters) or None,
+        names=names or None,
+        limit=limit,
     )
     return [JobRun.model_validate(item) for item in items]
 
@@ -132,3 +156,34 @@ def save_cursor(job: str, shop_id: str, cursor: Cursor) -> None:
 
 def clear_cursor(job: str, shop_id: str) -> None:
     table.delete_item(_job_pk(job, shop_id), "CURSOR")
+
+
+def _config_pk(job: str, shop_id: str | None) -> str:
+    return _job_pk(job, shop_id) if shop_id else f"JOB#{job}"
+
+
+def get_config(job: str, shop_id: str | None) -> JobConfig | None:
+    """A store's settings, or with shop_id None the job's default."""
+    item = table.get_item(_config_pk(job, shop_id), "CONFIG")
+    return JobConfig.model_validate(item) if item else None
+
+
+def get_configs(job: str, shop_id: str) -> tuple[JobConfig | None, JobConfig | None]:
+    """(the job's default settings, the store's own), in one read."""
+    found = table.batch_get([(_config_pk(job, None), "CONFIG"), (_config_pk(job, shop_id), "CONFIG")])
+    job_default, store = found.get((_config_pk(job, None), "CONFIG")), found.get((_config_pk(job, shop_id), "CONFIG"))
+    return (
+        JobConfig.model_validate(job_default) if job_default else None,
+        JobConfig.model_validate(store) if store else None,
+    )
+
+
+def save_config(config: JobConfig) -> None:
+    table.put_item(
+        {
+            "PK": _config_pk(config.job, config.shop_id),
+            "SK": "CONFIG",
+            "type": "JOB_CONFIG",
+            **config.model_dump(mode="json"),
+        }
+    )
