@@ -1,0 +1,176 @@
+"""`make bench`: every benchmark in one run, figures side by side with their targets, written to
+bench/results.json (figure name → value) and to the README's results table.
+
+    python -m bench [--only listing_cost storm ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import re
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+README = ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+def listing_cost() -> list[Figure]:
+    from bench.listing_cost import measure
+
+    cost = measure(100)
+    return [
+        Figure(
+            "cost_points_per_listing_change",
+            round(cost.batched_per_change, 2),
+            "≤ 12",
+            cost.batched_per_change <= 12,
+            f"100 products at once in one store, {cost.batched_calls} calls",
+        ),
+        Figure(
+            "cost_points_per_listing_change_naive",
+            round(cost.naive_per_change, 2),
+            "~40",
+            None,
+            f"one call per field and product, {cost.naive_calls} calls",
+        ),
+    ]
+
+
+def assoc_latency() -> list[Figure]:
+    from bench.assoc_latency import measure
+
+    timings = measure(3)
+    return [
+        Figure(
+            "assoc_to_child_listed_s",
+            round(statistics.median(timings), 2),
+            "≤ 2",
+            statistics.median(timings) <= 2,
+            f"local stack, median of {len(timings)}, max {max(timings):.2f} s",
+        )
+    ]
+
+
+def storm() -> list[Figure]:
+    from bench.storm import StormConfig, measure
+
+    config = StormConfig()
+    shopsync, hotwax = measure(config)
+    storm_note = (
+        f"ATP {config.po_atp}, {config.attempts} attempts over {config.minutes} min, demand {dict(config.demand)}"
+    )
+    return [
+        Figure("storm_oversold_units", shopsync.oversold, "= 0", shopsync.oversold == 0, storm_note),
+        Figure(
+            "storm_sell_through",
+            round(shopsync.sell_through, 4),
+            "≥ 0.99",
+            shopsync.sell_through >= 0.99,
+            f"sold per store {dict(shopsync.sold)}",
+        ),
+        Figure(
+            "storm_oversold_units_hotwax_model",
+            hotwax.oversold,
+            "> 0 (must oversell)",
+            hotwax.oversold > 0,
+            "CONTINUE + delist job every 15 min",
+        ),
+    ]
+
+
+def refresh_requests() -> list[Figure]:
+    from bench.refresh_requests import measure
+
+    small, large = measure(10_000), measure(100_000)
+    ratio = large.requests / small.requests
+    return [
+        Figure("refresh_requests_10k", small.requests, "", None, "incremental refresh, 1 product changed"),
+        Figure("refresh_requests_100k", large.requests, "", None, "incremental refresh, 1 product changed"),
+        Figure("refresh_requests_ratio_100k_vs_10k", round(ratio, 3), "≤ 1.1", ratio <= 1.1, "DynamoDB requests"),
+    ]
+
+
+BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
+    "listing_cost": listing_cost,
+    "assoc_latency": assoc_latency,
+    "storm": storm,
+    "refresh_requests": refresh_requests,
+}
+
+
+def _quiet() -> None:
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore")
+
+
+def _machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def _table(figures: list[Figure], when: str) -> str:
+    rows = [
+        f"Measured {when} on {_machine()} by `make bench`.",
+        "",
+        "| figure | value | target | met | how |",
+        "|---|---|---|---|---|",
+    ]
+    for figure in figures:
+        met = "" if figure.met is None else ("yes" if figure.met else "**no**")
+        rows.append(f"| `{figure.name}` | {figure.value:g} | {figure.target} | {met} | {figure.note} |")
+    return "\n".join(rows)
+
+
+def _update_readme(table: str) -> None:
+    text = README.read_text()
+    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
+    if pattern.search(text):
+        README.write_text(pattern.sub(f"{TABLE_START}\n{table}\n{TABLE_END}", text))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these benchmarks")
+    names = parser.parse_args().only or list(BENCHMARKS)
+    _quiet()
+    figures: list[Figure] = []
+    for name in names:
+        started = time.monotonic()
+        print(f"running {name}…", flush=True)
+        figures += BENCHMARKS[name]()
+        print(f"  {name} took {time.monotonic() - started:.0f} s", flush=True)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    previous: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results = {**previous, **{f.name: f.value for f in figures}, "_measured": when, "_machine": _machine()}
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    table = _table(figures, when)
+    print("\n" + table)
+    if set(names) == set(BENCHMARKS):
+        _update_readme(table)
+
+
+if __name__ == "__main__":
+    main()
