@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from shopsync.api import associations, jobs, orders, preorder, presell, products, shops
+from shopsync.api import associations, diagnosis, jobs, orders, preorder, presell, products, shops
 from shopsync.errors import ShopsyncError
 from shopsync.observability import logger
 
@@ -22,6 +22,7 @@ app.include_router(products.router)
 app.include_router(associations.router)
 app.include_router(preorder.router)
 app.include_router(orders.router)
+app.include_router(diagnosis.router)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:

@@ -19,9 +19,7 @@ from shopsync.store import jobs as job_store
 router = APIGatewayRouter()
 
 
-@router.get(
-    "/jobs", summary="Every job per store: enabled, frequency, limit, last and next run, health", tags=["jobs"]
-)
+@router.get("/jobs", summary="Every job per store: enabled, frequency, limit, last and next run, health", tags=["jobs"])
 def list_jobs() -> list[JobStatus]:
     return control.list_jobs(utc_now())
 
