@@ -166,13 +166,13 @@ def test_a_failing_store_does_not_block_the_others_and_the_sweep_retries_it(pres
     report = sync(presell["product_id"], budget_s=3)  # the client retries 5xx within the time it has
     assert f"{presell['product_id']}/us-parent" in report.pushed
     assert f"{presell['product_id']}/eu-child" in report.failed
-    failed = listing_store.product_sync_inputs(presell["product_id"])[1]["eu-child"]
+    failed = listing_store.product_sync_inputs(presell["product_id"]).states["eu-child"]
     assert failed.status is PushStatus.FAILED and failed.attempts == 1 and "503" in (failed.error or "")
     # When: Shopify recovers and the sweep runs after the backoff
     shopify.emulator.clear_faults("eu-child")
     listing_store.save_states([failed.model_copy(update={"next_attempt_at": utc_now() - timedelta(seconds=1)})])
     run(PREORDER_SWEEP, shop_id="eu-child")
-    state = listing_store.product_sync_inputs(presell["product_id"])[1]["eu-child"]
+    state = listing_store.product_sync_inputs(presell["product_id"]).states["eu-child"]
     assert state.status is PushStatus.PUSHED and state.error is None
     child = shown(presell, "eu-child", presell["child"]["id"])
     parent = shown(presell, "us-parent", presell["parent"]["id"])

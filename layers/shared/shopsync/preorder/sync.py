@@ -31,7 +31,6 @@ from shopsync.settings import get_settings
 from shopsync.shopify.client import ShopifyClient
 from shopsync.shopify.errors import ShopifyError
 from shopsync.store import listings as listing_store
-from shopsync.store import presell as presell_store
 from shopsync.store import secrets
 from shopsync.store import shops as shop_store
 
@@ -119,7 +118,11 @@ def sync_products(
     is trusted and compare-and-set catches the quantities that moved.
     """
     shops = {shop.shop_id: shop for shop in shop_store.list_shops()}
-    plans = [plan for product_id in dict.fromkeys(product_ids) if (plan := _plan(product_id, shops, only_shop, now))]
+    wanted = list(dict.fromkeys(product_ids))
+    relevant = listing_store.with_presell_or_listing(wanted, shops)
+    plans = [
+        plan for product_id in wanted if product_id in relevant and (plan := _plan(product_id, shops, only_shop, now))
+    ]
     report = SyncReport()
     sessions = _Sessions(time_left_s)
     try:
@@ -138,8 +141,8 @@ def sync_products(
 
 
 def _plan(product_id: str, shops: dict[str, Shop], only_shop: str | None, now: datetime) -> _ProductPlan | None:
-    product = presell_store.product_state(product_id)
-    associations, states = listing_store.product_sync_inputs(product_id)
+    inputs = listing_store.product_sync_inputs(product_id)
+    product, associations, states = inputs.presell, inputs.associations, inputs.states
     member = product.membership is not None and product.membership.is_member
     links = {a.shop_id: a for a in associations if a.shop_id in shops}
     targets: dict[str, Target] = {}

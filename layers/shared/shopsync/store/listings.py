@@ -9,11 +9,14 @@ Neither matches the stream filter of the pre-order sync, so its own writes never
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from shopsync.models.catalog import Association
 from shopsync.models.listing import ListingState, PushStatus
+from shopsync.store import presell as presell_store
 from shopsync.store import table
+from shopsync.store.presell import ProductPresellState
 
 _NEVER = "9999"
 
@@ -45,17 +48,37 @@ def states_in_shop(product_ids: Iterable[str], shop_id: str) -> dict[str, Listin
     return {str(item["product_id"]): ListingState.model_validate(item) for item in found.values()}
 
 
-def product_sync_inputs(product_id: str) -> tuple[list[Association], dict[str, ListingState]]:
-    """The product's associations and listing states, from its partition in one query."""
-    associations: list[Association] = []
-    states: dict[str, ListingState] = {}
-    for item in table.query_partition(f"PRODUCT#{product_id}"):
-        if item["SK"].startswith("SHOP#"):
-            associations.append(Association.model_validate(item))
-        elif item["SK"].startswith("LISTING#"):
-            state = ListingState.model_validate(item)
-            states[state.shop_id] = state
-    return associations, states
+@dataclass(frozen=True)
+class ProductSyncInputs:
+    presell: ProductPresellState
+    associations: list[Association]
+    states: dict[str, ListingState]
+
+
+def product_sync_inputs(product_id: str) -> ProductSyncInputs:
+    """Everything the sync needs about a product, from its partition in one query."""
+    items = table.query_partition(f"PRODUCT#{product_id}")
+    associations = [Association.model_validate(i) for i in items if i["SK"].startswith("SHOP#")]
+    states = [ListingState.model_validate(i) for i in items if i["SK"].startswith("LISTING#")]
+    return ProductSyncInputs(
+        presell_store.product_state_from_items(product_id, items),
+        associations,
+        {state.shop_id: state for state in states},
+    )
+
+
+def with_presell_or_listing(product_ids: Iterable[str], shop_ids: Iterable[str]) -> set[str]:
+    """The products a sync has work for: pre-sell members, or listed somewhere (to delist). Batch reads only, so a
+    flood of changes to other products (a catalog import, an association run) costs little."""
+    wanted = list(product_ids)
+    shops = list(shop_ids)
+    keys = [(f"PRODUCT#{p}", "MEMBERSHIP") for p in wanted] + [_key(p, s) for p in wanted for s in shops]
+    found = table.batch_get(keys)
+    relevant = set()
+    for (pk, sk), item in found.items():
+        if sk != "MEMBERSHIP" or item.get("category"):
+            relevant.add(pk.removeprefix("PRODUCT#"))
+    return relevant
 
 
 def due_for_retry(now: datetime, limit: int) -> list[tuple[str, str]]:

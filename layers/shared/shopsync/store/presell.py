@@ -279,11 +279,16 @@ class ProductPresellState:
 
 def product_state(product_id: str) -> ProductPresellState:
     """One query: the product partition holds the product, its PO items, inventory and membership."""
+    return product_state_from_items(product_id, table.query_partition(_product_pk(product_id)))
+
+
+def product_state_from_items(product_id: str, items: Iterable[table.Item]) -> ProductPresellState:
+    """The pre-sell view of a product partition already read (other readers use its other items too)."""
     product: CatalogProduct | None = None
     inventory: InventoryLevel | None = None
     membership: Membership | None = None
     po_items: list[PurchaseOrderItem] = []
-    for item in table.query_partition(_product_pk(product_id)):
+    for item in items:
         sk = item["SK"]
         if sk == "DETAIL":
             product = CatalogProduct.model_validate(item)
