@@ -238,7 +238,7 @@ def diagnose_product(product_id: str, now: datetime) -> ProductDiagnosis:
     except NotFound:
         return _not_in_catalog(product_id, parent.shop_id if parent else None, now)
 
-    _, states = listing_store.product_sync_inputs(product_id)
+    states = listing_store.product_sync_inputs(product_id).states
     jobs: list[JobHealth] = []
     findings = [
         Finding(
