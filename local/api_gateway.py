@@ -148,7 +148,9 @@ def proxy_event(request: Request, route: Route, path_parameters: Mapping[str, st
             "httpMethod": request.method,
             "extendedRequestId": uuid.uuid4().hex,
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{stage}{request.path}",
+            # The path as requested: locally there is no stage prefix (like a custom domain), so resolvers that
+            # derive their base path from it (Powertools' Swagger page) point at the local URLs.
+            "path": request.path,
             "accountId": LOCAL_ACCOUNT_ID,
             "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
             "stage": stage,

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from shopsync.api import associations, diagnosis, jobs, orders, preorder, presell, products, shops
+from shopsync.api import associations, diagnosis, docs, jobs, orders, preorder, presell, products, shops
 from shopsync.errors import ShopsyncError
 from shopsync.observability import logger
 
@@ -23,6 +23,8 @@ app.include_router(associations.router)
 app.include_router(preorder.router)
 app.include_router(orders.router)
 app.include_router(diagnosis.router)
+app.include_router(docs.router)
+app.enable_swagger(path="/swagger", title=API_TITLE, version=API_VERSION, swagger_base_url=docs.SWAGGER_BASE_URL)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
