@@ -1,47 +1,38 @@
-"""`make demo`: start the embedded stack, import the parent catalog through the API, and say what happened."""
+"""`make demo`: start the embedded stack and walk through what shopsync does, over HTTP, printing what happened.
+
+1. stores registered; the parent catalog imported (full, then incremental); a child-store import refused
+2. a purchase-order file and inventory uploaded; the catalog refresh decides the pre-sell catalog
+3. seed 000: listed in the parent store by the stream; the association job links the child stores later and the
+   stream lists them there with no other action; a deleted link delists
+4. a small checkout storm: Shopify itself stops at the pre-orderable quantity, the sweep moves stock to demand
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import random
 import time
 import warnings
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-import httpx
-
+from local.operator import Operator
 from local.stack import LocalStack, Ports
+from shopsync.catalog.identifiers import legacy_id
 
-POLL_INTERVAL_S = 0.5
-RUN_TIMEOUT_S = 120
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+STORES = ("us-parent", "eu-child", "uk-child")
+STREAM_WAIT_S = 30.0
+STORM_ATTEMPTS = 240
+STORM_DEMAND = {"us-parent": 0.75, "eu-child": 0.2, "uk-child": 0.05}
+STORM_SWEEPS = 4
 
 
 def _say(text: str = "") -> None:
     print(text, flush=True)
-
-
-def _wait_for_run(api: httpx.Client, run_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    last_progress = None
-    while time.monotonic() < deadline:
-        run = api.get(f"/runs/{run_id}").json()
-        progress = (run["status"], run["counts"]["read"])
-        if progress != last_progress:
-            _say(f"    {run['status']:<8} read {run['counts']['read']:>4}  written {run['counts']['written']:>4}")
-            last_progress = progress
-        if run["status"] in ("FINISHED", "FAILED"):
-            return run
-        time.sleep(POLL_INTERVAL_S)
-    raise SystemExit(f"run {run_id} did not finish within {RUN_TIMEOUT_S} s")
-
-
-def _run_job(api: httpx.Client, job: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = api.post(f"/jobs/{job}/runs", json=body)
-    if response.status_code != 202:
-        raise SystemExit(f"POST /jobs/{job}/runs → {response.status_code}: {response.text}")
-    run_id = response.json()["run_id"]
-    _say(f"  POST /jobs/{job}/runs → 202, run {run_id}")
-    return _wait_for_run(api, run_id)
 
 
 def _quiet_logs() -> None:
@@ -52,49 +43,145 @@ def _quiet_logs() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
+def _run(operator: Operator, job: str, shop_id: str | None = None, **params: str) -> dict[str, Any]:
+    run = operator.run_job(job, shop_id, **params)
+    counts = run["counts"]
+    _say(
+        f"  {job:<15} {shop_id or '':<10} {run['status']:<8} read {counts['read']:>4}  written {counts['written']:>4}"
+        f"  unchanged {counts['skipped']:>4}  Shopify cost {run['shopify_cost']:>5.0f}"
+    )
+    if run["status"] != "FINISHED":
+        raise SystemExit(f"{job} failed: {run['error']}")
+    return run
+
+
+def import_catalog(operator: Operator) -> dict[str, Any]:
+    _say("\n1. Stores registered through PUT /shops/{id}:")
+    for shop in operator.call("GET", "/shops").json():
+        _say(f"  {shop['shop_id']:<10} {shop['role']:<6} {shop['currency']}  linked by {shop['identifier_type']}")
+    parent = operator.store_variants("us-parent")
+    _say(f"\n   Product import from the parent store ({len(parent)} variants in Shopify), full then incremental:")
+    started = time.monotonic()
+    full = _run(operator, "product-import", "us-parent", mode="full")
+    full["seconds"] = time.monotonic() - started
+    _run(operator, "product-import", "us-parent")
+    refused = operator.call("POST", "/jobs/product-import/runs", json={"shop_id": "eu-child"})
+    _say(f"  product import for a child store → {refused.status_code}: {refused.json()['reason']}")
+    return full
+
+
+def presell_catalog(operator: Operator) -> list[str]:
+    _say("\n2. Purchase orders (samples/purchase_orders_hotwax.csv) and inventory uploaded:")
+    upload = operator.call(
+        "POST",
+        "/purchase-orders",
+        content=(SAMPLES / "purchase_orders_hotwax.csv").read_bytes(),
+        headers={"Content-Type": "text/csv"},
+    ).json()
+    _say(f"  POST /purchase-orders → {upload['created']} lines stored, {len(upload['rejected'])} rejected:")
+    for row in upload["rejected"]:
+        _say(f"    row {row['row']}: {row['reason']}")
+    operator.call(
+        "PUT",
+        "/inventory",
+        content=(SAMPLES / "inventory.json").read_bytes(),
+        headers={"Content-Type": "application/json"},
+    )
+    _run(operator, "catalog-refresh", mode="incremental")
+    parent = operator.store_variants("us-parent")
+    skus = [row["sku"] for row in json.loads((SAMPLES / "inventory.json").read_text())]
+    _say("  the pre-sell catalog (GET /products/{id}):")
+    product_ids = []
+    for sku in skus:
+        product_id = legacy_id(parent[sku]["id"])
+        product_ids.append(product_id)
+        membership = operator.call("GET", f"/products/{product_id}").json()["membership"] or {}
+        _say(
+            f"    {sku:<15} {membership.get('category') or '-':<10} promise {membership.get('promise_date')}  "
+            f"PO ATP {membership.get('po_atp')}"
+        )
+    return skus
+
+
+def seed_000(operator: Operator, skus: list[str]) -> None:
+    parent, eu = operator.store_variants("us-parent"), operator.store_variants("eu-child")
+    sku = skus[0]
+    _say(f"\n3. Seed 000 with {sku}: pre-order while only the parent store is linked")
+    operator.wait_until(partial(operator.fully_listed, "us-parent", parent[sku]["id"]), STREAM_WAIT_S)
+    _say(f"  us-parent lists it (stream → pre-order sync): {_shown(operator, 'us-parent', parent[sku]['id'])}")
+    _say("  the association job links the child stores afterwards:")
+    for shop_id in ("eu-child", "uk-child"):
+        _run(operator, "association", shop_id, mode="full")
+        unmatched = operator.call("GET", "/associations/unmatched", params={"shop": shop_id}).json()["items"]
+        reasons: dict[str, int] = {}
+        for item in unmatched:
+            reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
+        _say(f"    {shop_id}: not linked {len(unmatched)} {reasons}")
+    started = time.monotonic()
+    operator.wait_until(partial(operator.fully_listed, "eu-child", eu[sku]["id"]), STREAM_WAIT_S)
+    _say(
+        f"  eu-child lists it {time.monotonic() - started:.1f} s later, with no other action: "
+        f"{_shown(operator, 'eu-child', eu[sku]['id'])}"
+    )
+    _say(f"  us-parent now: {_shown(operator, 'us-parent', parent[sku]['id'])}  (one PO ATP, shared)")
+    product_id = legacy_id(parent[sku]["id"])
+    operator.call("DELETE", f"/products/{product_id}/shops/eu-child")
+    operator.wait_until(lambda: not operator.shown("eu-child", eu[sku]["id"]).listed, STREAM_WAIT_S)
+    _say(f"  DELETE the eu-child link → delisted there: {_shown(operator, 'eu-child', eu[sku]['id'])}")
+
+
+def _shown(operator: Operator, shop_id: str, variant_id: str) -> str:
+    shown = operator.shown(shop_id, variant_id)
+    status = (shown.listing or {}).get("status", "none")
+    tag = next((t for t in shown.tags if t.startswith("HC:")), "no HC tag")
+    return f"{shown.inventory_policy}, {tag}, metafield {status}, available {shown.available}"
+
+
+def storm(operator: Operator, sku: str) -> dict[str, int]:
+    variants = {shop: operator.store_variants(shop)[sku]["id"] for shop in STORES}
+    for shop in STORES:
+        operator.wait_until(partial(operator.fully_listed, shop, variants[shop]), STREAM_WAIT_S)
+    offered = {shop: operator.shown(shop, variants[shop]).available for shop in STORES}
+    _say(f"\n4. Checkout storm on {sku}: {STORM_ATTEMPTS} attempts, demand {STORM_DEMAND}; offered {offered}")
+    rng = random.Random(4)
+    sold = dict.fromkeys(STORES, 0)
+    per_round = STORM_ATTEMPTS // STORM_SWEEPS
+    for _ in range(STORM_SWEEPS):
+        for _ in range(per_round):
+            shop = rng.choices(list(STORM_DEMAND), list(STORM_DEMAND.values()))[0]
+            response = operator.emulator.post(
+                f"/_emulator/stores/{shop}/checkout", json={"lines": [{"variant_id": variants[shop], "quantity": 1}]}
+            )
+            sold[shop] += response.status_code == 201
+        for shop in STORES:  # the scheduled sweep, run now: reads what sold and moves stock to demand
+            operator.run_job("preorder-sweep", shop)
+    total, atp = sum(sold.values()), sum(offered.values())
+    _say(
+        f"  sold {total} {sold} of PO ATP {atp}: oversold {max(0, total - atp)}, sell-through {total / max(1, atp):.0%}"
+    )
+    return sold
+
+
 def main() -> None:
     started = time.monotonic()
     _quiet_logs()
-    _say("shopsync demo — starting the embedded stack (moto, Shopify emulator, API, Lambda shim)…")
+    _say("shopsync demo — starting the embedded stack (moto, Shopify emulator, API, stream poller, Lambda shim)…")
     with LocalStack(ports=Ports.from_env(), start_scheduler=False) as stack:
         _say(f"  API {stack.api_url}   Shopify emulator {stack.emulator_url}   moto {stack.moto_url}")
-        api = httpx.Client(base_url=stack.api_url, timeout=30)
-        emulator = httpx.Client(base_url=stack.emulator_url, timeout=30)
-
-        _say("\n1. Stores registered through PUT /shops/{id}:")
-        for shop in api.get("/shops").json():
-            _say(f"  {shop['shop_id']:<10} {shop['role']:<6} {shop['currency']}  identifier {shop['identifier_type']}")
-
-        parent = emulator.get("/_emulator/stores/us-parent").json()
-        products = len(parent["products"])
-        variants = sum(len(product["variants"]) for product in parent["products"])
-        _say(f"\n2. Product import from the parent store ({products} products, {variants} variants in Shopify):")
-        import_started = time.monotonic()
-        run = _run_job(api, "product-import", {"shop_id": "us-parent", "params": {"mode": "full"}})
-        import_seconds = time.monotonic() - import_started
-        if run["status"] != "FINISHED":
-            raise SystemExit(f"product import failed: {run['error']}")
-
-        _say("\n3. Run again, incremental by updated_at: nothing changed, so nothing is written:")
-        again = _run_job(api, "product-import", {"shop_id": "us-parent"})
-
-        _say("\n4. Product import asked for a child store is refused, and nothing changes:")
-        refused = api.post("/jobs/product-import/runs", json={"shop_id": "eu-child"})
-        _say(
-            f"  POST /jobs/product-import/runs {{shop_id: eu-child}} → {refused.status_code}: "
-            f"{refused.json()['reason']}"
-        )
-
-        _say("\nSummary")
-        _say(f"  catalog products (variants) imported  {run['counts']['written']} of {variants}")
-        _say(f"  Shopify products read                  {products}")
-        _say(f"  Shopify calls / cost points spent      {run['shopify_calls']} / {run['shopify_cost']:.0f}")
-        _say(f"  full import wall time                  {import_seconds:.1f} s")
-        _say(
-            f"  incremental re-run                     written {again['counts']['written']}, "
-            f"unchanged {again['counts']['skipped']}, cost {again['shopify_cost']:.0f}"
-        )
-        _say(f"  demo total                             {time.monotonic() - started:.1f} s")
+        operator = Operator(stack.api_url, stack.emulator_url)
+        try:
+            full = import_catalog(operator)
+            skus = presell_catalog(operator)
+            seed_000(operator, skus)
+            storm(operator, skus[1])
+        finally:
+            operator.close()
+    _say("\nSummary")
+    _say(
+        f"  parent catalog: {full['counts']['written']} variants imported in {full['seconds']:.1f} s, "
+        f"{full['shopify_calls']} Shopify calls, {full['shopify_cost']:.0f} cost points"
+    )
+    _say(f"  demo total {time.monotonic() - started:.1f} s")
 
 
 if __name__ == "__main__":
