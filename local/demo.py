@@ -5,6 +5,7 @@
 3. seed 000: listed in the parent store by the stream; the association job links the child stores later and the
    stream lists them there with no other action; a deleted link delists
 4. a small checkout storm: Shopify itself stops at the pre-orderable quantity, the sweep moves stock to demand
+then, as an operator would look: GET /jobs (every job per store) and the diagnosis of the seed-000 product
 """
 
 from __future__ import annotations
@@ -174,14 +175,33 @@ def main() -> None:
             skus = presell_catalog(operator)
             seed_000(operator, skus)
             storm(operator, skus[1])
+            _say("\nSummary")
+            _say(
+                f"  parent catalog: {full['counts']['written']} variants imported in {full['seconds']:.1f} s, "
+                f"{full['shopify_calls']} Shopify calls, {full['shopify_cost']:.0f} cost points"
+            )
+            _say(f"  demo total {time.monotonic() - started:.1f} s")
+            operate(operator, legacy_id(operator.store_variants("us-parent")[skus[0]]["id"]))
         finally:
             operator.close()
-    _say("\nSummary")
-    _say(
-        f"  parent catalog: {full['counts']['written']} variants imported in {full['seconds']:.1f} s, "
-        f"{full['shopify_calls']} Shopify calls, {full['shopify_cost']:.0f} cost points"
-    )
-    _say(f"  demo total {time.monotonic() - started:.1f} s")
+
+
+def operate(operator: Operator, product_id: str) -> None:
+    """What an operator looks at first: every job per store, then why one product is (not) where it should be."""
+    _say("\nGET /jobs")
+    for job in operator.call("GET", "/jobs").json():
+        for store in job["stores"]:
+            last = store["last_run"]["status"] if store["last_run"] else "never run"
+            _say(
+                f"  {job['job']:<16} {store['shop_id']:<10} {'on ' if store['enabled'] else 'off'} "
+                f"{store['frequency'] or 'no schedule':<18} limit {store['limit'] or '-':<5} last {last:<9} "
+                f"{'healthy' if store['healthy'] else 'UNHEALTHY'}"
+            )
+    _say(f"\nGET /products/{product_id}/diagnosis")
+    for finding in operator.call("GET", f"/products/{product_id}/diagnosis").json()["findings"]:
+        action = finding["action"]
+        todo = f"\n            → {action['method']} {action['path']}" if action and action["method"] else ""
+        _say(f"  {finding['severity']:<7} {finding['message']}{todo}")
 
 
 if __name__ == "__main__":
