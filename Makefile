@@ -68,7 +68,9 @@ bench: $(STAMP) ## run the benchmarks and write bench/results.json
 	$(PY) -m bench
 
 build: $(SAM_STAMP) ## sam build (python3.13)
-	$(SAM) build --template template.yaml
+	@# sam build needs python3.13 on PATH; a pyenv shim may refuse to run it, so the interpreter find-python chose
+	@# goes first.
+	PATH="$$(dirname "$$(scripts/find-python)"):$$PATH" $(SAM) build --template template.yaml
 
 deploy: build ## sam deploy (add GUIDED=1 the first time, ENV=prod for production)
 	$(SAM) deploy $(if $(GUIDED),--guided,) --config-env $(or $(ENV),default)
