@@ -396,3 +396,44 @@ def test_schedule_samples_match_the_template_input(event_file: str, schedule: tu
 @pytest.mark.parametrize("event_file", sorted(EVENTS_DIR.glob("*.json")), ids=lambda path: path.name)
 def test_sample_events_are_json(event_file: Path) -> None:
     assert isinstance(json.loads(event_file.read_text()), dict)
+
+
+def test_every_schedule_is_named_so_the_api_and_the_local_scheduler_can_follow_it() -> None:
+    names = [properties.get("Name") for _, _, properties in _events("ScheduleV2")]
+    assert all(names), "a ScheduleV2 event without Name cannot be read or changed by PATCH /jobs"
+    resolved = [TEMPLATE.resolve(name, None) for name in names]
+    assert len(set(resolved)) == len(resolved)
+    assert all(name.startswith("shopsync-dev-") for name in resolved)
+
+
+def test_api_controls_exactly_the_job_schedules_it_is_told_about() -> None:
+    # Given the schedule names the API gets and the schedules of the job functions
+    variables = RESOURCES["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    told = {key: value for key, value in variables.items() if key.endswith("_SCHEDULE")}
+    schedules = {
+        TEMPLATE.resolve(properties["Name"], None): f"{function}{event}Role"
+        for function, event, properties in _events("ScheduleV2")
+    }
+    # Then each names an existing schedule (one per job, shopsync.settings reads <JOB>_SCHEDULE)
+    for job in {job for function, job in JOB_FUNCTIONS.items() if function in FUNCTIONS}:
+        assert job.value.upper().replace("-", "_") + "_SCHEDULE" in told
+    controlled = {TEMPLATE.resolve(value, None) for value in told.values()}
+    assert controlled <= set(schedules)
+    # And the API may read and update those schedules only, re-passing only their SAM-generated roles
+    statements = list(_policy_statements())
+    (control,) = [s for s in statements if s.get("Action") == ["scheduler:GetSchedule", "scheduler:UpdateSchedule"]]
+    arns = {TEMPLATE.resolve(resource, _StubNames()).rsplit("/", 1)[-1] for resource in control["Resource"]}
+    assert arns == controlled
+    (pass_role,) = [s for s in statements if s.get("Action") == "iam:PassRole"]
+    assert {_referenced_id(resource) for resource in pass_role["Resource"]} == {schedules[n] for n in controlled}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+
+
+def test_dashboard_shows_throttles_sync_lag_and_oversells_prevented() -> None:
+    (dashboard,) = _of_type("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["DashboardBody"]["Fn::Sub"]
+    for metric in ("ShopifyThrottled", "SyncLag", "OversellPrevented"):
+        assert f'"ShopSync", "{metric}"' in body, metric
+    for function, job in JOB_FUNCTIONS.items():
+        if function in ("ProductImportFunction", "AssociationFunction", "PreorderSweepFunction"):  # call Shopify
+            assert f'"ShopifyThrottled", "job", "{job.value}"' in body

@@ -317,6 +317,8 @@ def _finish(
     if stats:
         metrics.add_metric(name="ShopifyCost", unit=MetricUnit.Count, value=stats.cost_spent)
         metrics.add_metric(name="ShopifyThrottleWaits", unit=MetricUnit.Count, value=stats.throttle_waits)
+        # Responses Shopify itself throttled (the client's waits are meant to keep this at zero).
+        metrics.add_metric(name="ShopifyThrottled", unit=MetricUnit.Count, value=stats.throttled_responses)
     logger.info("run finished", extra={"status": status.value, "counts": context.counts.model_dump()})
     return finished
 

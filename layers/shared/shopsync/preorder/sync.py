@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field
 
 from shopsync.catalog import presell
+from shopsync.jobs.clock import utc_now
 from shopsync.models.listing import ListingFields, ListingState, PushStatus, RestoreState
 from shopsync.models.presell import Membership
 from shopsync.models.shop import Shop
-from shopsync.observability import logger
+from shopsync.observability import logger, metrics
 from shopsync.preorder.listing import delisted_fields, listed_fields
 from shopsync.preorder.quantities import StoreQuantity, plan_moves
 from shopsync.preorder.shopify_listing import QuantityChange, StaleQuantity, StoreListingClient, VariantSnapshot
@@ -33,6 +35,9 @@ from shopsync.shopify.errors import ShopifyError
 from shopsync.store import listings as listing_store
 from shopsync.store import secrets
 from shopsync.store import shops as shop_store
+
+# A compare-and-set of `available` refused: orders changed the quantity since it was read.
+STALE_QUANTITY = "quantity changed in Shopify meanwhile"
 
 
 @dataclass
@@ -137,7 +142,19 @@ def sync_products(
         _record(targets, report, now)
     finally:
         sessions.close(report)
+    _emit_metrics(report, now)
     return report
+
+
+def _emit_metrics(report: SyncReport, started: datetime) -> None:
+    """SyncLag: seconds from the sync being asked for (`now`) until its listings were recorded, when it pushed any.
+    OversellPrevented: quantity moves Shopify's compare-and-set refused because orders came in meanwhile (the
+    move would have offered units already sold)."""
+    if report.pushed:
+        lag_s = (utc_now() - started).total_seconds()
+        metrics.add_metric(name="SyncLag", unit=MetricUnit.Seconds, value=max(0.0, lag_s))
+    refused = sum(1 for error in report.failed.values() if error.startswith(STALE_QUANTITY))
+    metrics.add_metric(name="OversellPrevented", unit=MetricUnit.Count, value=refused)
 
 
 def _plan(product_id: str, shops: dict[str, Shop], only_shop: str | None, now: datetime) -> _ProductPlan | None:
@@ -286,7 +303,7 @@ def _set_quantities(steps: list[_QuantityStep], sessions: _Sessions, *, referenc
         except StaleQuantity as stale:
             # Orders arrived meanwhile and nothing was applied: retry soon from fresh numbers, never guess.
             for step in group:
-                step.target.error = f"quantity changed in Shopify meanwhile; will re-read and retry ({stale})"
+                step.target.error = f"{STALE_QUANTITY}; will re-read and retry ({stale})"
             continue
         except ShopifyError as error:
             _fail([s.target for s in group], error)
