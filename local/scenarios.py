@@ -15,13 +15,14 @@ from shopsync.catalog.refresh import CATALOG_REFRESH
 from shopsync.jobs import runner
 from shopsync.jobs.clock import utc_now
 from shopsync.jobs.runner import JobDefinition
-from shopsync.models.jobs import JobInvocation
+from shopsync.models.jobs import JobInvocation, JobRun
 
 PLENTY_OF_TIME_MS = 900_000
 
 
-def run_job(definition: JobDefinition, shop_id: str | None = None, **params: str) -> None:
-    runner.execute(definition, JobInvocation(shop_id=shop_id, params=params), lambda: PLENTY_OF_TIME_MS)
+def run_job(definition: JobDefinition, shop_id: str | None = None, **params: str) -> list[JobRun]:
+    """Runs the job in this process; one run record per store it covered."""
+    return runner.execute(definition, JobInvocation(shop_id=shop_id, params=params), lambda: PLENTY_OF_TIME_MS)
 
 
 def import_and_link_catalog(child_shop_ids: Sequence[str] = ("eu-child", "uk-child")) -> None:
