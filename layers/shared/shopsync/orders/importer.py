@@ -213,7 +213,7 @@ class OrderImporter:
         for _ in range(MAX_WRITE_ATTEMPTS):
             try:
                 return self._import(read, stored, lookup, force)
-            except table.TransactionConflict:
+            except order_store.VersionConflict:
                 stored = order_store.stored_orders(self.shop.shop_id, [read.order_legacy_id])[read.order_legacy_id]
             except ConcurrentUpdate as conflict:
                 return self._concurrency_failure(read, stored, str(conflict), force)

@@ -12,7 +12,9 @@ Items (everything about one Shopify order lives in its partition, so GET /orders
 - delivery      PK=WEBHOOK#<webhook id>      SK=DELIVERY one per Shopify delivery id, expires (TTL) after the
                                                          retry window; its INSERT on the stream is the hand-off
 A new version, the old one's cancellation, the head and the failed record's resolution are one transaction that
-holds only if the head is still at the version read: two importers of one order cannot both write a version.
+holds only if the head is still at the version read: two importers of one order cannot both write a version. A
+first version with no failed record to resolve skips the transaction (version, then head if absent): a backlog of
+new orders is the bulk of the writes.
 """
 
 from __future__ import annotations
@@ -111,37 +113,58 @@ def _head_item(version: OrderVersion, holds_allocations: bool) -> table.Item:
     }
 
 
+_RESOLVE_FAILURE = {
+    "update": "SET resolved_at = :now REMOVE GSI1PK, GSI1SK, next_attempt_at",
+    "condition": "attribute_exists(PK) AND attribute_not_exists(resolved_at)",
+}
+
+
 def _resolve_failure_update(pk: str, now: datetime) -> dict[str, Any]:
     return {
         "Update": {
             "Key": {"PK": pk, "SK": FAILED},
-            "UpdateExpression": "SET resolved_at = :now REMOVE GSI1PK, GSI1SK, next_attempt_at",
-            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(resolved_at)",
+            "UpdateExpression": _RESOLVE_FAILURE["update"],
+            "ConditionExpression": _RESOLVE_FAILURE["condition"],
             "ExpressionAttributeValues": {":now": now.isoformat()},
         }
     }
 
 
+class VersionConflict(Exception):
+    """Another import moved the order's head (or resolved its failure) first: re-read and decide again."""
+
+
+def _version_item(pk: str, version: OrderVersion) -> table.Item:
+    return {"PK": pk, "SK": _version_sk(version.version), "type": "ORDER_VERSION", **version.model_dump(mode="json")}
+
+
 def save_version(
     version: OrderVersion, previous: OrderHead | None, *, holds_allocations: bool, resolve_failure: bool
 ) -> None:
-    """Store `version` as the order's current one. Raises table.TransactionConflict when another import moved the
-    head (or resolved the failure) first: re-read and decide again."""
+    """Store `version` as the order's current one; raises VersionConflict when another import got there first."""
     pk = order_pk(version.shop_id, version.order.legacy_id)
+    head = _head_item(version, holds_allocations)
+    if previous is None and not resolve_failure:
+        # The common case (a backlog of new orders) needs no transaction: the version first, then the head only if
+        # there is none. A crash in between leaves a version without a head, which the next import overwrites; a
+        # concurrent import of the same order loses on the head and re-reads.
+        table.put_item(_version_item(pk, version))
+        try:
+            table.put_item(head, condition="attribute_not_exists(PK)")
+        except table.ConditionFailed as lost:
+            raise VersionConflict() from lost
+        return
+    _save_version_transaction(pk, version, head, previous, resolve_failure)
+
+
+def _save_version_transaction(
+    pk: str, version: OrderVersion, head: table.Item, previous: OrderHead | None, resolve_failure: bool
+) -> None:
+    """A new version, the old one's cancellation (`Old Version`), the head and the failure's resolution at once."""
     now = version.imported_at
-    version_item = {
-        "PK": pk,
-        "SK": _version_sk(version.version),
-        "type": "ORDER_VERSION",
-        **version.model_dump(mode="json"),
-    }
-    operations: list[dict[str, Any]] = [
-        {"Put": {"Item": version_item, "ConditionExpression": "attribute_not_exists(PK)"}},
-    ]
-    head_put: dict[str, Any] = {"Item": _head_item(version, holds_allocations)}
-    if previous is None:
-        head_put["ConditionExpression"] = "attribute_not_exists(PK)"
-    else:
+    operations: list[dict[str, Any]] = [{"Put": {"Item": _version_item(pk, version)}}]
+    head_put: dict[str, Any] = {"Item": head, "ConditionExpression": "attribute_not_exists(PK)"}
+    if previous is not None:
         head_put["ConditionExpression"] = "version = :seen"
         head_put["ExpressionAttributeValues"] = {":seen": previous.version}
         operations.append(
@@ -164,14 +187,23 @@ def save_version(
     operations.append({"Put": head_put})
     if resolve_failure:
         operations.append(_resolve_failure_update(pk, now))
-    table.transact_write(operations)
+    try:
+        table.transact_write(operations)
+    except table.TransactionConflict as lost:
+        raise VersionConflict() from lost
 
 
 def resolve_failure(shop_id: str, order_legacy_id: str, now: datetime) -> None:
     """The order imports fine (with nothing new to write): close its failed record."""
     try:
-        table.transact_write([_resolve_failure_update(order_pk(shop_id, order_legacy_id), now)])
-    except table.TransactionConflict:
+        table.update_item(
+            order_pk(shop_id, order_legacy_id),
+            FAILED,
+            update=_RESOLVE_FAILURE["update"],
+            condition=_RESOLVE_FAILURE["condition"],
+            values={":now": now.isoformat()},
+        )
+    except table.ConditionFailed:
         pass  # resolved meanwhile by another import
 
 
