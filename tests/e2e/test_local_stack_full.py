@@ -75,7 +75,7 @@ def test_run_now_reaches_the_job_lambda_through_the_invoke_api(stack: LocalStack
     # Then the product-import handler imported the parent catalog into the moto table
     assert run["status"] == "FINISHED", run
     assert run["counts"]["written"] > 0
-    # And its writes reach the stream, which the template's pre-order sync consumes (through its filter)
-    (consumer,) = stack.poller.consumers
-    assert consumer.function_name == "PreorderSyncFunction"
-    assert consumer.event.filter_patterns
+    # And its writes reach the stream, which the template's consumers read, each through its own filter
+    consumers = {consumer.function_name: consumer for consumer in stack.poller.consumers}
+    assert set(consumers) == {"PreorderSyncFunction", "OrderWebhookFunction"}
+    assert all(consumer.event.filter_patterns for consumer in consumers.values())

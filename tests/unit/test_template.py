@@ -27,6 +27,7 @@ JOB_FUNCTIONS = {
     "AssociationFunction": JobName.ASSOCIATION,
     "CatalogRefreshFunction": JobName.CATALOG_REFRESH,
     "PreorderSweepFunction": JobName.PREORDER_SWEEP,
+    "OrderImportFunction": JobName.ORDER_IMPORT,
 }
 # What the runner's Powertools Metrics emit: namespace and the default `service` dimension.
 METRICS_NAMESPACE = "ShopSync"
