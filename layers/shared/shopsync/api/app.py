@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from shopsync.api import associations, diagnosis, docs, jobs, orders, preorder, presell, products, shops
 from shopsync.errors import ShopsyncError
@@ -13,6 +17,7 @@ from shopsync.observability import logger
 
 API_TITLE = "shopsync"
 API_VERSION = "1.0.0"
+
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(shops.router)
@@ -45,6 +50,29 @@ def handle_validation_error(error: RequestValidationError) -> Response[dict[str,
     ]
     reason = "; ".join(f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}" for problem in problems)
     return _json(422, {"error": "ValidationError", "reason": reason or "invalid request", "detail": problems})
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    content_type = app.current_event.headers.get("content-type")
+    return _json(415, {"error": "UnsupportedMediaType", "reason": f"content-type {content_type!r} is not accepted"})
+
+
+@app.exception_handler(ValueError)
+def handle_unreadable_body(error: ValueError) -> Response[dict[str, Any]]:
+    """The request validation could not read the body (e.g. multipart without its boundary): the caller's fault.
+    A ValueError from anywhere else is a bug and stays one."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames or not frames[-1].filename.endswith("openapi_validation.py"):
+        raise error
+    return _json(400, {"error": "InvalidRequest", "reason": f"the body cannot be read: {error}"})
+
+
+@app.not_found
+def handle_unknown_route(_error: Exception) -> Response[dict[str, Any]]:
+    """A path or method the API does not have: JSON with a reason like every other refusal."""
+    event = app.current_event
+    return _json(404, {"error": "NotFound", "reason": f"no route for {event.http_method} {event.path}"})
 
 
 def openapi_json() -> str:
