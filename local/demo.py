@@ -151,7 +151,8 @@ def storm(operator: Operator, sku: str) -> dict[str, int]:
         for _ in range(per_round):
             shop = rng.choices(list(STORM_DEMAND), list(STORM_DEMAND.values()))[0]
             response = operator.emulator.post(
-                f"/_emulator/stores/{shop}/checkout", json={"lines": [{"variant_id": variants[shop], "quantity": 1}]}
+                f"/_emulator/stores/{shop}/checkout",
+                json={"lines": [{"variant_id": variants[shop], "quantity": 1}]},
             )
             sold[shop] += response.status_code == 201
         for shop in STORES:  # the scheduled sweep, run now: reads what sold and moves stock to demand
@@ -175,6 +176,7 @@ def main() -> None:
             skus = presell_catalog(operator)
             seed_000(operator, skus)
             storm(operator, skus[1])
+            orders(operator)
             _say("\nSummary")
             _say(
                 f"  parent catalog: {full['counts']['written']} variants imported in {full['seconds']:.1f} s, "
@@ -184,6 +186,37 @@ def main() -> None:
             operate(operator, legacy_id(operator.store_variants("us-parent")[skus[0]]["id"]))
         finally:
             operator.close()
+
+
+def orders(operator: Operator) -> None:
+    _say("\n5. Orders from every store: the storm's anonymous checkouts and one order without contact details all")
+    _say("   fail validation and are kept as failed records with every reason, never dropped:")
+    variant = next(iter(operator.store_variants("uk-child").values()))
+    created = operator.emulator.post(
+        "/_emulator/stores/uk-child/orders",
+        json={
+            "lines": [{"variant_id": variant["id"], "quantity": 1}],
+            "email": None,
+            "phone": None,
+            "shipping_address": {"address1": "1 High St", "city": "London", "zip": "N1", "country_code": "GB"},
+        },
+    ).json()["order"]
+    legacy = str(created["id"]).rsplit("/", 1)[-1]
+    for shop_id in STORES:
+        _run(operator, "order-import", shop_id)
+    failed = operator.call("GET", "/orders/failed", params={"shop": "uk-child"}).json()
+    for record in failed[:3]:
+        reasons = "; ".join(problem["message"] for problem in record["problems"])
+        _say(f"  failed record {record['order_id']} ({record['name']}): {reasons}")
+    _say(f"  … {len(failed)} failed records in uk-child (GET /orders/failed?shop=uk-child)")
+    operator.emulator.patch(f"/_emulator/stores/uk-child/orders/{legacy}", json={"email": "ada@example.com"})
+    _say("  the merchant adds the customer's email in Shopify; re-import that one order:")
+    result = operator.call("POST", f"/shops/uk-child/orders/{legacy}/import").json()
+    left = operator.call("GET", "/orders/failed", params={"shop": "uk-child"}).json()
+    _say(
+        f"  POST /shops/uk-child/orders/{legacy}/import → {result['outcome']} (status {result['status']}); "
+        f"failed records left in uk-child: {len(left)}"
+    )
 
 
 def operate(operator: Operator, product_id: str) -> None:
