@@ -10,6 +10,7 @@ of the work, and that stream records delivered twice change nothing.
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ from shopsync.jobs.clock import utc_now
 from shopsync.jobs.runner import JobContext, JobDefinition, Outcome, RunFailed
 from shopsync.models.jobs import JobInvocation, JobRun, RunStatus
 from shopsync.models.listing import InventoryPolicy, ListingState, PushStatus
+from shopsync.observability import logger
 from shopsync.orders.order_import import ORDER_IMPORT
 from shopsync.preorder.shopify_listing import StoreListingClient, VariantSnapshot
 from shopsync.preorder.triggers import PREORDER_SWEEP, sync_changed
@@ -63,6 +65,18 @@ PREORDER_TAG = "HC:Pre-Order"
 TABLE_WRITES = ("put_item", "update_item", "delete_item", "batch_write", "transact_write")
 
 pytestmark = pytest.mark.slow  # one pipeline for the module: about a minute on 2 cores
+
+
+class CapturedLogLines(logging.Handler):
+    """Every log line of the run as the functions write it (Powertools' JSON), from shopsync and the libraries."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logger.registered_formatter)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
 
 
 class SimulatedCrash(Exception):
@@ -104,6 +118,7 @@ class Pipeline:
     order_ids: list[str] = field(default_factory=list)
     units_sold: dict[str, int] = field(default_factory=dict)
     crashes: list[CrashOutcome] = field(default_factory=list)
+    log_lines: list[str] = field(default_factory=list)
     convergence_rounds: list[int] = field(default_factory=list)
     faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -239,43 +254,57 @@ def sync_until_converged(product_ids: list[str]) -> int:
 @pytest.fixture(scope="module")
 def pipeline() -> Iterator[Pipeline]:
     rng = random.Random(SEED)
-    with sandbox(get_settings().table_name) as box:
-        result = Pipeline(box)
-        inject_shopify_faults(box)
-        # Given: the parent catalog imported and linked in both children, each job crashing once on the way
-        crash_then_rerun(result, rng, PRODUCT_IMPORT, "us-parent")
-        for child in ("eu-child", "uk-child"):
-            crash_then_rerun(result, rng, ASSOCIATION, child, mode="full")
-        # And: a few products put on pre-order (PO with no stock), the catalog refresh crashing once
-        result.preorder_products = linked_everywhere(box, PREORDER_PRODUCTS)
-        result.arrival = (utc_now().date() + timedelta(days=30)).isoformat()
-        put_on_preorder(result.preorder_products, result.arrival)
-        crash_then_rerun(result, rng, CATALOG_REFRESH, "us-parent", mode="incremental")
-        # When: the listings are pushed and swept until they converge
-        result.convergence_rounds.append(sync_until_converged(result.preorder_products))
-        # And: shoppers buy in every store, the orders are imported (each store's first import crashing)
-        for shop_id in STORES:
-            result.units_sold[shop_id] = 0
-            for product_id in result.preorder_products[:ORDERS_PER_STORE]:
-                variant_id = catalog_store.get_association(product_id, shop_id).shopify_variant_id  # type: ignore[union-attr]
-                checkout = box.shopify.emulator.checkout(
-                    shop_id,
-                    [{"variant_id": variant_id, "quantity": 1}],
-                    email="ada@example.com",
-                    shipping_address=ADDRESS,
-                )
-                assert checkout.ok, checkout
-                result.order_ids.append(f"{shop_id}-{legacy_id(str(checkout.order_id))}")
-                result.units_sold[shop_id] += 1
-        for shop_id in STORES:
-            crash_then_rerun(result, rng, ORDER_IMPORT, shop_id)
-        # And: the sweeps take the sales into the quantity ledger, the parent's first sweep crashing
-        crash_then_rerun(result, rng, PREORDER_SWEEP, "us-parent")
-        result.convergence_rounds.append(sync_until_converged(result.preorder_products))
-        result.faults_injected = {s: box.shopify.emulator.stats(s)["faults_injected"] for s in STORES}
-        for shop_id in STORES:
-            box.shopify.emulator.clear_faults(shop_id)
-        yield result
+    captured = CapturedLogLines()
+    root = logging.getLogger()
+    root_level = root.level
+    root.addHandler(captured)
+    root.setLevel(logging.INFO)
+    try:
+        with sandbox(get_settings().table_name) as box:
+            yield run_pipeline(box, rng, captured.lines)
+    finally:
+        root.removeHandler(captured)
+        root.setLevel(root_level)
+
+
+def run_pipeline(box: Sandbox, rng: random.Random, log_lines: list[str]) -> Pipeline:
+    """Every job under faults, each crashing once and re-run; shoppers buy; the listings converge."""
+    result = Pipeline(box, log_lines=log_lines)
+    inject_shopify_faults(box)
+    # Given: the parent catalog imported and linked in both children, each job crashing once on the way
+    crash_then_rerun(result, rng, PRODUCT_IMPORT, "us-parent")
+    for child in ("eu-child", "uk-child"):
+        crash_then_rerun(result, rng, ASSOCIATION, child, mode="full")
+    # And: a few products put on pre-order (PO with no stock), the catalog refresh crashing once
+    result.preorder_products = linked_everywhere(box, PREORDER_PRODUCTS)
+    result.arrival = (utc_now().date() + timedelta(days=30)).isoformat()
+    put_on_preorder(result.preorder_products, result.arrival)
+    crash_then_rerun(result, rng, CATALOG_REFRESH, "us-parent", mode="incremental")
+    # When: the listings are pushed and swept until they converge
+    result.convergence_rounds.append(sync_until_converged(result.preorder_products))
+    # And: shoppers buy in every store, the orders are imported (each store's first import crashing)
+    for shop_id in STORES:
+        result.units_sold[shop_id] = 0
+        for product_id in result.preorder_products[:ORDERS_PER_STORE]:
+            variant_id = catalog_store.get_association(product_id, shop_id).shopify_variant_id  # type: ignore[union-attr]
+            checkout = box.shopify.emulator.checkout(
+                shop_id,
+                [{"variant_id": variant_id, "quantity": 1}],
+                email="ada@example.com",
+                shipping_address=ADDRESS,
+            )
+            assert checkout.ok, checkout
+            result.order_ids.append(f"{shop_id}-{legacy_id(str(checkout.order_id))}")
+            result.units_sold[shop_id] += 1
+    for shop_id in STORES:
+        crash_then_rerun(result, rng, ORDER_IMPORT, shop_id)
+    # And: the sweeps take the sales into the quantity ledger, the parent's first sweep crashing
+    crash_then_rerun(result, rng, PREORDER_SWEEP, "us-parent")
+    result.convergence_rounds.append(sync_until_converged(result.preorder_products))
+    result.faults_injected = {s: box.shopify.emulator.stats(s)["faults_injected"] for s in STORES}
+    for shop_id in STORES:
+        box.shopify.emulator.clear_faults(shop_id)
+    return result
 
 
 def shown(box: Sandbox, shop_id: str, variant_ids: list[str]) -> dict[str, VariantSnapshot]:
@@ -424,6 +453,16 @@ def stream_event(product_ids: list[str]) -> dict[str, Any]:
 
 def mutations_per_store(pipeline: Pipeline) -> dict[str, int]:
     return {s: sum(pipeline.box.shopify.emulator.stats(s)["mutations"].values()) for s in STORES}
+
+
+def test_no_token_or_secret_appears_in_any_log_line(pipeline):
+    # Given: every log line of the run, including the failed runs' tracebacks and the Shopify errors
+    assert any("SimulatedCrash" in line for line in pipeline.log_lines)
+    sensitive = [f"shpat_local_{shop_id}" for shop_id in STORES]
+    sensitive += [pipeline.box.shopify.emulator.store(shop_id).webhooks.secret for shop_id in STORES]
+    # Then: none of the stores' tokens or webhook signing secrets is in any of them
+    leaked = [(secret, line) for line in pipeline.log_lines for secret in sensitive if secret in line]
+    assert leaked == []
 
 
 def test_stream_records_delivered_twice_leave_the_same_state(pipeline):
