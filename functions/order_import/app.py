@@ -26,8 +26,7 @@ STREAM_MARGIN_S = 10
 @tracer.capture_lambda_handler(capture_response=False)
 @event_parser(model=JobInvocation)
 def lambda_handler(event: JobInvocation, context: LambdaContext) -> dict[str, Any]:
-    runs = runner.execute(ORDER_IMPORT, event, context.get_remaining_time_in_millis)
-    return {"runs": [run.model_dump(mode="json", include={"run_id", "shop_id", "status", "counts"}) for run in runs]}
+    return runner.run_summary(runner.execute(ORDER_IMPORT, event, context.get_remaining_time_in_millis))
 
 
 @logger.inject_lambda_context

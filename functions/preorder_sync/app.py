@@ -40,5 +40,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 @tracer.capture_lambda_handler(capture_response=False)
 @event_parser(model=JobInvocation)
 def sweep_handler(event: JobInvocation, context: LambdaContext) -> dict[str, Any]:
-    runs = runner.execute(PREORDER_SWEEP, event, context.get_remaining_time_in_millis)
-    return {"runs": [run.model_dump(mode="json", include={"run_id", "shop_id", "status", "counts"}) for run in runs]}
+    return runner.run_summary(runner.execute(PREORDER_SWEEP, event, context.get_remaining_time_in_millis))

@@ -18,5 +18,4 @@ from shopsync.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 @event_parser(model=JobInvocation)
 def lambda_handler(event: JobInvocation, context: LambdaContext) -> dict[str, Any]:
-    runs = runner.execute(PRODUCT_IMPORT, event, context.get_remaining_time_in_millis)
-    return {"runs": [run.model_dump(mode="json", include={"run_id", "shop_id", "status", "counts"}) for run in runs]}
+    return runner.run_summary(runner.execute(PRODUCT_IMPORT, event, context.get_remaining_time_in_millis))

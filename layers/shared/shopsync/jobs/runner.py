@@ -232,6 +232,11 @@ def _run_limit(job: JobName, shop_id: str, params: dict[str, Any]) -> int | None
     return job_default.limit if job_default else None
 
 
+def run_summary(runs: list[JobRun]) -> dict[str, Any]:
+    """What a job Lambda returns: each run's id, store, status and counts (the full record is GET /runs/{id})."""
+    return {"runs": [run.model_dump(mode="json", include={"run_id", "shop_id", "status", "counts"}) for run in runs]}
+
+
 def _execute_queued(definition: JobDefinition, run_id: str, time_remaining_ms: Callable[[], int]) -> JobRun:
     run = job_store.get_run(run_id)
     if run is None:
