@@ -60,10 +60,10 @@ def handle_unsupported_content_type(error: RequestUnsupportedContentType) -> Res
 
 @app.exception_handler(ValueError)
 def handle_unreadable_body(error: ValueError) -> Response[dict[str, Any]]:
-    """The request validation could not read the body (e.g. multipart without its boundary): the caller's fault.
-    A ValueError from anywhere else is a bug and stays one."""
+    """The request validation could not read the body (multipart without its boundary, bytes that are not UTF-8):
+    the caller's fault. A ValueError from anywhere else is a bug and stays one."""
     frames = traceback.extract_tb(error.__traceback__)
-    if not frames or not frames[-1].filename.endswith("openapi_validation.py"):
+    if not any(frame.filename.endswith("openapi_validation.py") and frame.name == "_get_body" for frame in frames):
         raise error
     return _json(400, {"error": "InvalidRequest", "reason": f"the body cannot be read: {error}"})
 
