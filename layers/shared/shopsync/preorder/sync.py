@@ -143,7 +143,25 @@ def sync_products(
     finally:
         sessions.close(report)
     _emit_metrics(report, now)
+    stale = sorted({key.split("/", 1)[0] for key, error in report.failed.items() if STALE_QUANTITY in error})
+    if stale and not reconcile:
+        # Orders moved a quantity since it was last pushed: read the stores now and redo those products once,
+        # rather than leaving them to the sweep's backoff.
+        return _merged(
+            report, sync_products(stale, now=now, time_left_s=time_left_s, only_shop=only_shop, reconcile=True)
+        )
     return report
+
+
+def _merged(first: SyncReport, retry: SyncReport) -> SyncReport:
+    failed = {key: error for key, error in first.failed.items() if key not in retry.pushed + retry.unchanged}
+    return SyncReport(
+        pushed=sorted(set(first.pushed + retry.pushed)),
+        unchanged=[key for key in first.unchanged if key not in retry.pushed],
+        failed=failed | retry.failed,
+        shopify_calls=first.shopify_calls + retry.shopify_calls,
+        shopify_cost=first.shopify_cost + retry.shopify_cost,
+    )
 
 
 def _emit_metrics(report: SyncReport, started: datetime) -> None:
