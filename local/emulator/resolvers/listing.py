@@ -25,7 +25,7 @@ from local.emulator.metafields import (
     plan_metafield,
     touch_owner,
 )
-from local.emulator.resolvers.product_set import UserError, user_error
+from local.emulator.resolvers.product_set import UserError, apply_variant_fields, user_error
 from local.emulator.state import Order, Product, Store, Variant
 from local.emulator.views import View, product_view, variant_view
 
@@ -164,17 +164,7 @@ def _apply_variant(store: Store, update: VariantUpdate, now: Any) -> bool:
     item = store.inventory_items[variant.inventory_item_id]
     before = (variant.price, variant.compare_at_price, variant.barcode, variant.inventory_policy, variant.taxable)
     item_before = (item.sku, item.tracked, item.requires_shipping)
-    if spec.get("price") is not None:
-        variant.price = f"{Decimal(str(spec['price'])):.2f}"
-    if "compareAtPrice" in spec:
-        compare = spec["compareAtPrice"]
-        variant.compare_at_price = None if compare is None else f"{Decimal(str(compare)):.2f}"
-    if "barcode" in spec:
-        variant.barcode = spec["barcode"]
-    if spec.get("inventoryPolicy"):
-        variant.inventory_policy = spec["inventoryPolicy"]
-    if spec.get("taxable") is not None:
-        variant.taxable = spec["taxable"]
+    apply_variant_fields(variant, spec)
     item_input = spec.get("inventoryItem") or {}
     if "sku" in item_input:
         item.sku = item_input["sku"]

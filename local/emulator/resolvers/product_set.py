@@ -46,6 +46,21 @@ class ProductPlan:
     errors: list[UserError] = field(default_factory=list)
 
 
+def apply_variant_fields(variant: Variant, spec: dict[str, Any]) -> None:
+    """The variant fields productSet and productVariantsBulkUpdate both write, as Shopify reads them."""
+    if spec.get("price") is not None:
+        variant.price = f"{Decimal(str(spec['price'])):.2f}"
+    if "compareAtPrice" in spec:
+        compare = spec["compareAtPrice"]
+        variant.compare_at_price = None if compare is None else f"{Decimal(str(compare)):.2f}"
+    if "barcode" in spec:
+        variant.barcode = spec["barcode"]
+    if spec.get("inventoryPolicy"):
+        variant.inventory_policy = spec["inventoryPolicy"]
+    if spec.get("taxable") is not None:
+        variant.taxable = spec["taxable"]
+
+
 def product_set(
     info: GraphQLResolveInfo,
     input: dict[str, Any],
@@ -341,17 +356,7 @@ def _replace_variants(store: Store, product: Product, plans: list[VariantPlan], 
         spec = plan.spec
         variant.options = plan.options
         variant.position = spec.get("position") or order
-        if spec.get("price") is not None:
-            variant.price = f"{Decimal(str(spec['price'])):.2f}"
-        if "compareAtPrice" in spec:
-            compare = spec["compareAtPrice"]
-            variant.compare_at_price = None if compare is None else f"{Decimal(str(compare)):.2f}"
-        if "barcode" in spec:
-            variant.barcode = spec["barcode"]
-        if spec.get("inventoryPolicy"):
-            variant.inventory_policy = spec["inventoryPolicy"]
-        if spec.get("taxable") is not None:
-            variant.taxable = spec["taxable"]
+        apply_variant_fields(variant, spec)
         item = store.inventory_items[variant.inventory_item_id]
         item_input = spec.get("inventoryItem") or {}
         if "sku" in item_input or "sku" in spec:
