@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from shopsync.api.params import ProductIdPath
 from shopsync.catalog.identifiers import legacy_id
 from shopsync.catalog.manual_association import link_manually, unlink_manually
 from shopsync.errors import NotFound
@@ -19,7 +20,6 @@ from shopsync.store import associations as association_store
 from shopsync.store import shops as shop_store
 
 router = APIGatewayRouter()
-ProductIdPath = Annotated[str, Path(pattern=r"^\d{1,20}$", description="catalog product id (parent variant id)")]
 ShopIdPath = Annotated[str, Path(pattern=SHOP_ID_PATTERN, description="the child store's id in shopsync")]
 
 

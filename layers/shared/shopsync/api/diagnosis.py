@@ -5,6 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from shopsync.api.params import ProductIdPath
 from shopsync.diagnosis.orders import diagnose_order
 from shopsync.diagnosis.products import diagnose_product
 from shopsync.jobs.clock import utc_now
@@ -20,7 +21,7 @@ router = APIGatewayRouter()
     tags=["diagnosis"],
 )
 def get_product_diagnosis(
-    product_id: Annotated[str, Path(pattern=r"^\d{1,20}$", description="catalog product id")],
+    product_id: ProductIdPath,
 ) -> ProductDiagnosis:
     return diagnose_product(product_id, utc_now())
 

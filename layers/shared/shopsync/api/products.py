@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from shopsync.api.params import ProductIdPath
 from shopsync.catalog.audit import ProductAudit, audit_product
 from shopsync.jobs.clock import utc_now
 
@@ -17,6 +15,6 @@ router = APIGatewayRouter()
     tags=["products"],
 )
 def get_product_audit(
-    product_id: Annotated[str, Path(pattern=r"^\d{1,20}$", description="catalog product id")],
+    product_id: ProductIdPath,
 ) -> ProductAudit:
     return audit_product(product_id, utc_now())

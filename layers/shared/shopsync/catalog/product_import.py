@@ -6,13 +6,13 @@ Child stores are refused: their products are linked by the association job, neve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from itertools import islice
 from typing import Any
 
 from shopsync.catalog.identifiers import legacy_id
 from shopsync.errors import ChildStoreRefused
+from shopsync.iterables import chunked
 from shopsync.jobs.runner import Completed, JobContext, JobDefinition, Outcome, Suspended
 from shopsync.models.catalog import CatalogProduct
 from shopsync.models.jobs import JobName
@@ -113,8 +113,7 @@ def _full_load(context: JobContext, state: dict[str, Any]) -> Outcome:
         return Suspended({"mode": "full", "operation_id": operation_id, "roots_done": 0})
     products = bulk.assemble_bulk_objects(bulk.download_jsonl(client, result.url))
     roots_done = int(state.get("roots_done", 0))
-    remaining: Iterator[dict[str, Any]] = islice(iter(products), roots_done, None)
-    while chunk := list(islice(remaining, WRITE_CHUNK)):
+    for chunk in chunked(products[roots_done:], WRITE_CHUNK):
         _store(context, chunk)
         roots_done += len(chunk)
         progress = {"mode": "full", "operation_id": operation_id, "roots_done": roots_done}
