@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from shopsync.models.listing import StoreHold
 from shopsync.models.orders import LineAllocation, OrderStatus
 from shopsync.models.presell import POItemRef, POItemStatus, PurchaseOrderItem
-from shopsync.orders.allocation import plan_allocation, wanted_units
+from shopsync.orders.allocation import hold_after, plan_allocation, wanted_units
 
 TODAY = date(2026, 11, 2)
 
@@ -113,3 +114,32 @@ def test_units_on_a_po_item_that_is_gone_are_forgotten() -> None:
 )
 def test_wanted_units(status: OrderStatus, quantity: int, flagged: bool, held: int, wanted: int) -> None:
     assert wanted_units(status, quantity, flagged, held) == wanted
+
+
+# --- the ordering store's hold ------------------------------------------------------------------------------------
+
+LISTED = datetime(2026, 11, 2, 9, 30, 15, 600_000, tzinfo=UTC)
+
+
+def test_units_taken_by_an_order_of_the_current_listing_add_to_the_store_hold():
+    hold = StoreHold(listed_since=LISTED, units=2)
+    assert hold_after(hold, LISTED, datetime(2026, 11, 2, 10, tzinfo=UTC), 3) == StoreHold(listed_since=LISTED, units=5)
+    assert hold_after(None, LISTED, datetime(2026, 11, 2, 10, tzinfo=UTC), 3) == StoreHold(listed_since=LISTED, units=3)
+
+
+def test_an_order_of_the_listing_first_second_counts_but_an_older_one_does_not():
+    same_second = LISTED.replace(microsecond=0)  # Shopify's createdAt has no fraction
+    assert hold_after(None, LISTED, same_second, 1) == StoreHold(listed_since=LISTED, units=1)
+    assert hold_after(None, LISTED, same_second.replace(second=14), 1) is None
+
+
+def test_nothing_is_held_where_the_product_is_not_listed_or_nothing_moved():
+    assert hold_after(None, None, LISTED, 2) is None
+    assert hold_after(StoreHold(listed_since=LISTED, units=2), LISTED, LISTED, 0) is None
+
+
+def test_a_hold_of_an_earlier_listing_restarts_and_give_backs_never_go_below_zero():
+    earlier = StoreHold(listed_since=datetime(2026, 10, 1, tzinfo=UTC), units=7)
+    assert hold_after(earlier, LISTED, datetime(2026, 11, 3, tzinfo=UTC), 2) == StoreHold(listed_since=LISTED, units=2)
+    current = StoreHold(listed_since=LISTED, units=1)
+    assert hold_after(current, LISTED, datetime(2026, 11, 3, tzinfo=UTC), -3) == StoreHold(listed_since=LISTED, units=0)

@@ -62,6 +62,9 @@ class ListingState(BaseModel):
     pushed_fingerprint: str | None = None
     restore: RestoreState | None = None
     granted: int = Field(default=0, ge=0, description="units shopsync has made available in this store")
+    listed_since: datetime | None = Field(
+        default=None, description="when the current listing began (the sync that first listed it); None while delisted"
+    )
     status: PushStatus = PushStatus.PENDING
     error: str | None = None
     attempts: int = 0
@@ -71,3 +74,14 @@ class ListingState(BaseModel):
     @property
     def listed(self) -> bool:
         return self.pushed is not None and self.pushed.status == "active"
+
+
+class StoreHold(BaseModel):
+    """Units of one store's imported pre-orders that hold PO units, counted within one listing of the product there.
+
+    Those units left the store's `available` when they sold and left the PO ATP when they were allocated: the
+    quantity ledger subtracts them from the store's `granted` so they are not counted twice.
+    """
+
+    listed_since: datetime
+    units: int = Field(ge=0)

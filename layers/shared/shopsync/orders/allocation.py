@@ -10,14 +10,18 @@ functions over what a line holds and the product's PO items.
   what no item can promise stays `unallocated`.
 - Giving back: the latest arrivals first, so the line keeps its earliest promise.
 - Units held on a PO item that no longer exists (the PO line moved to another product) are forgotten.
+- The store the order came from counts the units its orders hold within its current listing (`StoreHold`), so the
+  pre-order sync does not count a sale twice: once as gone from the store's `available`, once as gone from the PO
+  ATP. Orders placed before the current listing began are not counted: their sale is not in its `granted`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from shopsync.models.listing import StoreHold
 from shopsync.models.orders import LineAllocation, OrderStatus
 from shopsync.models.presell import POItemRef, PurchaseOrderItem
 
@@ -72,3 +76,15 @@ def plan_allocation(
         if quantity > 0
     )
     return AllocationPlan(allocations=allocations, unallocated=max(0, shortfall), deltas=deltas)
+
+
+def hold_after(
+    hold: StoreHold | None, listed_since: datetime | None, order_created_at: datetime, units_delta: int
+) -> StoreHold | None:
+    """The store's hold once a line of an order placed at `order_created_at` took (+) or gave back (-) units; None
+    when the hold does not change (nothing moved, the product is not listed there, or the sale predates it)."""
+    # Shopify's createdAt has whole seconds: an order of the listing's first second counts (it cannot be older).
+    if units_delta == 0 or listed_since is None or order_created_at < listed_since.replace(microsecond=0):
+        return None
+    current = hold.units if hold is not None and hold.listed_since == listed_since else 0
+    return StoreHold(listed_since=listed_since, units=max(0, current + units_delta))

@@ -34,7 +34,7 @@ from shopsync.models.orders import (
 from shopsync.models.presell import PresellCategory
 from shopsync.models.shop import IdentifierType, Shop, ShopRole
 from shopsync.observability import logger
-from shopsync.orders.allocation import plan_allocation, wanted_units
+from shopsync.orders.allocation import hold_after, plan_allocation, wanted_units
 from shopsync.orders.rules import (
     LineMatch,
     ambiguous_sku,
@@ -292,7 +292,7 @@ class OrderImporter:
                 status, line.current_quantity, category is not None, previous.units if previous else 0
             )
             if wanted or previous:
-                settled = self._settle_line(order.legacy_id, line.line_id, previous, product_id, wanted)
+                settled = self._settle_line(order, line.line_id, previous, product_id, wanted)
                 held[line.line_id] = settled
                 allocations, unallocated = settled.allocations, settled.unallocated
             else:
@@ -311,7 +311,7 @@ class OrderImporter:
 
     def _settle_line(
         self,
-        order_legacy_id: str,
+        order: ShopifyOrder,
         line_id: str,
         previous: allocation_store.HeldAllocation | None,
         product_id: str,
@@ -331,17 +331,27 @@ class OrderImporter:
             try:
                 allocation_store.save_allocation(
                     self.shop.shop_id,
-                    order_legacy_id,
+                    order.legacy_id,
                     previous=previous,
                     updated=settled,
                     deltas=plan.deltas,
                     po_items={item.ref: item for item in po_items},
+                    hold=self._hold_change(owner, order.created_at, sum(plan.deltas.values())),
                     now=now,
                 )
                 return settled
             except table.TransactionConflict:
-                previous = allocation_store.held_allocations(self.shop.shop_id, order_legacy_id).get(line_id)
+                previous = allocation_store.held_allocations(self.shop.shop_id, order.legacy_id).get(line_id)
         raise ConcurrentUpdate(f"PO allocation of line {line_id} kept conflicting")
+
+    def _hold_change(
+        self, product_id: str, order_created_at: datetime, units_delta: int
+    ) -> allocation_store.HoldChange | None:
+        if units_delta == 0:
+            return None
+        state, hold = listing_store.listing_and_hold(product_id, self.shop.shop_id)
+        updated = hold_after(hold, state.listed_since if state else None, order_created_at, units_delta)
+        return allocation_store.HoldChange(seen=hold, updated=updated) if updated else None
 
     # --- failed records
 

@@ -1,7 +1,8 @@
 """One PO ATP serves every store: how much each store may offer, and the moves that get there safely.
 
-The ledger: `granted[s]` is what shopsync has made available in store s (raised minus lowered); Shopify sells
-from it, so `sold[s] = granted[s] - available[s]`. Keeping Σ granted ≤ PO ATP means the stores together can
+The ledger: `granted[s]` is what shopsync has made available in store s (raised minus lowered), less the units of
+s's imported pre-orders (those already left the PO ATP); Shopify sells from it, so `sold[s] = granted[s] -
+available[s]` counts the sales not yet imported. Keeping Σ granted ≤ PO ATP means the stores together can
 never offer more than exists, whatever they sell meanwhile. Moves lower donors first (compare-and-set on the
 store's current `available`, so a sale in between makes the move fail rather than oversell) and only then raise
 receivers out of what the lowering freed.

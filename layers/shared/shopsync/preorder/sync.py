@@ -53,10 +53,16 @@ class Target:
     error: str | None = None
     touched: bool = False
     in_scope: bool = True  # False: another store of the product, counted in the quantity ledger but not pushed
+    held: int = 0  # units of this store's imported pre-orders holding PO units, within the current listing
 
     @property
     def key(self) -> str:
         return f"{self.product_id}/{self.shop.shop_id}"
+
+    @property
+    def net_granted(self) -> int:
+        """What the store's grant still claims from the PO ATP: imported pre-orders already left the ATP."""
+        return max(0, self.state.granted - self.held)
 
 
 class SyncReport(BaseModel):
@@ -177,7 +183,7 @@ def _emit_metrics(report: SyncReport, started: datetime) -> None:
 
 def _plan(product_id: str, shops: dict[str, Shop], only_shop: str | None, now: datetime) -> _ProductPlan | None:
     inputs = listing_store.product_sync_inputs(product_id)
-    product, associations, states = inputs.presell, inputs.associations, inputs.states
+    product, associations, states, holds = inputs.presell, inputs.associations, inputs.states, inputs.holds
     member = product.membership is not None and product.membership.is_member
     links = {a.shop_id: a for a in associations if a.shop_id in shops}
     targets: dict[str, Target] = {}
@@ -200,7 +206,11 @@ def _plan(product_id: str, shops: dict[str, Shop], only_shop: str | None, now: d
         wanted = member and link is not None
         if state is None or (not wanted and not state.listed):
             continue  # not pre-sell there, and nothing listed to take back
-        targets[shop_id] = Target(product_id, shops[shop_id], state, wanted, in_scope=only_shop in (None, shop_id))
+        hold = holds.get(shop_id)
+        held = hold.units if hold is not None and hold.listed_since == state.listed_since else 0
+        targets[shop_id] = Target(
+            product_id, shops[shop_id], state, wanted, in_scope=only_shop in (None, shop_id), held=held
+        )
     if not any(target.in_scope for target in targets.values()):
         return None
     po_atp = presell.po_atp(product.po_items, now.date()) if member else 0
@@ -271,7 +281,7 @@ def _quantity_moves(plans: list[_ProductPlan]) -> tuple[list[_QuantityStep], lis
     raisings: list[_QuantityStep] = []
     for plan in plans:
         listed = {s: t for s, t in plan.targets.items() if t.desired is not None and t.wanted_listed}
-        stores = {s: StoreQuantity(available=_ledger_available(t), granted=t.state.granted) for s, t in listed.items()}
+        stores = {s: StoreQuantity(available=_ledger_available(t), granted=t.net_granted) for s, t in listed.items()}
         lower, raise_ = plan_moves(plan.po_atp, stores)
         lowerings += [_QuantityStep(listed[m.shop_id], m.change_from, m.to, m.delta) for m in lower]
         raisings += [_QuantityStep(listed[m.shop_id], _current(listed[m.shop_id]), m.to, m.delta) for m in raise_]
@@ -294,7 +304,7 @@ def _current(target: Target) -> int:
 def _capped(raisings: list[_QuantityStep], plans: list[_ProductPlan]) -> list[_QuantityStep]:
     """Raise only out of what is really free after phase 1 (a lowering that failed freed nothing)."""
     atp = {plan.product_id: plan.po_atp for plan in plans}
-    granted = {plan.product_id: sum(t.state.granted for t in plan.targets.values()) for plan in plans}
+    granted = {plan.product_id: sum(t.net_granted for t in plan.targets.values()) for plan in plans}
     capped = []
     for step in raisings:
         target = step.target
@@ -471,6 +481,7 @@ def _record(targets: list[Target], report: SyncReport, now: datetime) -> None:
                 update={
                     "pushed": pushed,
                     "pushed_fingerprint": pushed.fingerprint(),
+                    "listed_since": (target.state.listed_since or now) if pushed.status == "active" else None,
                     "status": PushStatus.PUSHED,
                     "error": None,
                     "attempts": 0,

@@ -4,8 +4,9 @@ Item: PK=ORDER#<shop>#<order legacy id>  SK=ALLOC#<line legacy id>  product, all
 
 A change is one transaction: the allocation record (created only if absent, else only at the revision read), every
 PO item it touches (`allocated` set only if it is still the value read; a take also needs the item still open with
-the quantity read) and the product's refresh marker. A duplicate webhook or a concurrent re-import therefore cannot
-allocate twice: it loses the transaction, re-reads, and finds nothing left to do. The PO item writes reach the
+the quantity read), the ordering store's hold (only if still as read) and the product's refresh marker. A duplicate
+webhook or a concurrent re-import therefore cannot allocate twice: it loses the transaction, re-reads, and finds
+nothing left to do. The PO item writes reach the
 pre-order sync through the stream (the item lives in the product's partition); the marker makes the catalog refresh
 re-decide the product's membership.
 """
@@ -14,15 +15,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from shopsync.catalog.identifiers import legacy_id
+from shopsync.models.listing import StoreHold
 from shopsync.models.orders import LineAllocation
 from shopsync.models.presell import POItemRef, POItemStatus, PurchaseOrderItem
 from shopsync.store import table
+from shopsync.store.listings import hold_item
 from shopsync.store.orders import order_pk
 from shopsync.store.presell import po_item_key, refresh_marker_put
 
@@ -45,6 +49,25 @@ def held_allocations(shop_id: str, order_legacy_id: str) -> dict[str, HeldAlloca
     """The allocation records of one order, by Shopify line id."""
     items = table.query_partition(order_pk(shop_id, order_legacy_id), _PREFIX)
     return {str(item["line_id"]): HeldAllocation.model_validate(item) for item in items}
+
+
+@dataclass(frozen=True)
+class HoldChange:
+    """The ordering store's hold as read, and what the allocation makes it."""
+
+    seen: StoreHold | None
+    updated: StoreHold
+
+
+def _hold_put(product_id: str, shop_id: str, change: HoldChange) -> dict[str, Any]:
+    put: dict[str, Any] = {"Item": hold_item(product_id, shop_id, change.updated)}
+    if change.seen is None:
+        put["ConditionExpression"] = "attribute_not_exists(PK)"
+    else:
+        put["ConditionExpression"] = "units = :units AND listed_since = :since"
+        seen = change.seen.model_dump(mode="json")  # compared as stored
+        put["ExpressionAttributeValues"] = {":units": seen["units"], ":since": seen["listed_since"]}
+    return {"Put": put}
 
 
 def _po_item_update(product_id: str, item: PurchaseOrderItem, delta: int) -> dict[str, Any]:
@@ -79,6 +102,7 @@ def save_allocation(
     updated: HeldAllocation,
     deltas: Mapping[POItemRef, int],
     po_items: Mapping[POItemRef, PurchaseOrderItem],
+    hold: HoldChange | None,
     now: datetime,
 ) -> None:
     """Raises table.TransactionConflict when the record or a PO item changed since it was read."""
@@ -100,6 +124,8 @@ def save_allocation(
         record["ExpressionAttributeValues"] = {":revision": previous.revision}
     operations = [{"Put": record}]
     operations += [_po_item_update(updated.product_id, po_items[ref], delta) for ref, delta in deltas.items() if delta]
+    if hold is not None:
+        operations.append(_hold_put(updated.product_id, shop_id, hold))
     if deltas:
         operations.append(refresh_marker_put(updated.product_id, uuid.uuid4().hex, now))
     table.transact_write(operations)

@@ -2,8 +2,10 @@
 
 Items:
 - listing state   PK=PRODUCT#<id>              SK=LISTING#<shop>   GSI1PK=LISTINGS#<status>  GSI1SK=<due>#<id>#<shop>
+- store hold      PK=PRODUCT#<id>              SK=HELD#<shop>      units of that store's orders holding PO units
+  (written by the order import's allocation transaction, read by the sync: see StoreHold)
 - tag ledger      PK=TAGS#<shop>#<product gid> SK=TAGS             {product_id: tag} of the variants listed there
-Neither matches the stream filter of the pre-order sync, so its own writes never re-trigger it.
+None matches the stream filter of the pre-order sync, so these writes never re-trigger it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shopsync.models.catalog import Association
-from shopsync.models.listing import ListingState, PushStatus
+from shopsync.models.listing import ListingState, PushStatus, StoreHold
 from shopsync.store import presell as presell_store
 from shopsync.store import table
 from shopsync.store.presell import ProductPresellState
@@ -21,8 +23,32 @@ from shopsync.store.presell import ProductPresellState
 _NEVER = "9999"
 
 
+_LISTING = "LISTING#"
+_HELD = "HELD#"
+
+
 def _key(product_id: str, shop_id: str) -> tuple[str, str]:
-    return f"PRODUCT#{product_id}", f"LISTING#{shop_id}"
+    return f"PRODUCT#{product_id}", f"{_LISTING}{shop_id}"
+
+
+def hold_key(product_id: str, shop_id: str) -> tuple[str, str]:
+    return f"PRODUCT#{product_id}", f"{_HELD}{shop_id}"
+
+
+def hold_item(product_id: str, shop_id: str, hold: StoreHold) -> table.Item:
+    pk, sk = hold_key(product_id, shop_id)
+    return {"PK": pk, "SK": sk, "type": "STORE_HOLD", "shop_id": shop_id, **hold.model_dump(mode="json")}
+
+
+def listing_and_hold(product_id: str, shop_id: str) -> tuple[ListingState | None, StoreHold | None]:
+    """One store's listing of a product and the units its orders hold, read together."""
+    found = table.batch_get([_key(product_id, shop_id), hold_key(product_id, shop_id)])
+    state = found.get(_key(product_id, shop_id))
+    hold = found.get(hold_key(product_id, shop_id))
+    return (
+        ListingState.model_validate(state) if state else None,
+        StoreHold.model_validate(hold) if hold else None,
+    )
 
 
 def _item(state: ListingState) -> table.Item:
@@ -53,17 +79,20 @@ class ProductSyncInputs:
     presell: ProductPresellState
     associations: list[Association]
     states: dict[str, ListingState]
+    holds: dict[str, StoreHold]
 
 
 def product_sync_inputs(product_id: str) -> ProductSyncInputs:
     """Everything the sync needs about a product, from its partition in one query."""
     items = table.query_partition(f"PRODUCT#{product_id}")
     associations = [Association.model_validate(i) for i in items if i["SK"].startswith("SHOP#")]
-    states = [ListingState.model_validate(i) for i in items if i["SK"].startswith("LISTING#")]
+    states = [ListingState.model_validate(i) for i in items if i["SK"].startswith(_LISTING)]
+    holds = {i["SK"].removeprefix(_HELD): StoreHold.model_validate(i) for i in items if i["SK"].startswith(_HELD)}
     return ProductSyncInputs(
         presell_store.product_state_from_items(product_id, items),
         associations,
         {state.shop_id: state for state in states},
+        holds,
     )
 
 
