@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +23,15 @@ query Shown($id: ID!, $namespace: String!, $key: String!) {
     inventoryItem { inventoryLevels(first: 5) { nodes { quantities(names: ["available"]) { quantity } } } }
   }
 }"""
+CUSTOMER_ADDRESS = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "address1": "1 Analytical Way",
+    "city": "London",
+    "zip": "N1 1AA",
+    "country": "United Kingdom",
+    "country_code": "GB",
+}
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,52 @@ class Operator:
         response = self.call("PUT", f"/products/{product_id}/shops/{shop_id}", json=body)
         if response.status_code not in (200, 201):
             raise RuntimeError(f"PUT /products/{product_id}/shops/{shop_id} → {response.status_code}: {response.text}")
+
+    def checkout(self, shop_id: str, variant_id: str, quantity: int) -> dict[str, Any]:
+        """A customer buys in the storefront; returns the order as the store has it."""
+        response = self.emulator.post(
+            f"/_emulator/stores/{shop_id}/checkout",
+            json={
+                "lines": [{"variant_id": variant_id, "quantity": quantity}],
+                "email": "ada@example.com",
+                "shipping_address": CUSTOMER_ADDRESS,
+            },
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"checkout in {shop_id} → {response.status_code}: {response.text}")
+        order: dict[str, Any] = response.json()["order"]
+        return order
+
+    def offered(self, variants: Mapping[str, str]) -> dict[str, int]:
+        """What each store shows as `available` for its variant ({shop_id: variant GID})."""
+        return {shop_id: self.shown(shop_id, variant_id).available for shop_id, variant_id in variants.items()}
+
+    def order_to_quantities(
+        self, variants: Mapping[str, str], shop_id: str, quantity: int, po_left: int, timeout_s: float = 30.0
+    ) -> tuple[dict[str, Any], float]:
+        """Buy `quantity` in `shop_id`'s storefront, then wait for the re-sync the imported order causes (webhook →
+        order import → PO ATP → stream → pre-order sync): the stores together offer the `po_left` units the PO has
+        left, and the store that sold got more than the sale left it (stock follows demand). Returns the order and
+        the seconds from the checkout until the stores showed it."""
+        started = time.monotonic()
+        order = self.checkout(shop_id, variants[shop_id], quantity)
+        after_sale = self.offered(variants)
+
+        def resynced() -> bool:
+            now = self.offered(variants)
+            return sum(now.values()) == po_left and now[shop_id] > after_sale[shop_id]
+
+        self.wait_until(resynced, timeout_s)
+        return order, time.monotonic() - started
+
+    def cancel_order(self, shop_id: str, order_legacy_id: str, *, restock: bool = True) -> None:
+        """The merchant cancels the order in the admin (restocking it, as Shopify's default does)."""
+        response = self.emulator.post(
+            f"/_emulator/stores/{shop_id}/orders/{order_legacy_id}/cancel",
+            json={"reason": "CUSTOMER", "restock": restock},
+        )
+        if response.is_error:
+            raise RuntimeError(f"cancel {shop_id}/{order_legacy_id} → {response.status_code}: {response.text}")
 
     def fully_listed(self, shop_id: str, variant_id: str, tag: str = "HC:Pre-Order") -> bool:
         shown = self.shown(shop_id, variant_id)

@@ -76,6 +76,8 @@ STORE_REGISTRATION = {
     "eu-child": {"role": "child", "identifier_type": "SKU"},
     "uk-child": {"role": "child", "identifier_type": "BARCODE"},
 }
+# What an operator subscribes in each store's admin (Settings → Notifications → Webhooks) to the API's webhook route.
+ORDER_WEBHOOK_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
 
 
 class LocalStack:
@@ -233,9 +235,16 @@ class LocalStack:
         secrets = boto3.client("secretsmanager")
         for store in seed.stores.values():
             secrets.create_secret(Name=self.secret_name(store.shop_id), SecretString=store.access_token)
+            secrets.create_secret(
+                Name=self.webhook_secret_name(store.shop_id),
+                SecretString=self.emulator.store(store.shop_id).webhooks.secret,
+            )
         return seed
 
     def _register_demo_stores(self, seed: SeedSummary) -> None:
+        """Register each store through the API, with its webhook key, and subscribe its order webhooks to the API's
+        route, as an operator does in the Shopify admin."""
+        assert self.emulator is not None
         api_version = str(self.template.parameters["ShopifyApiVersion"])
         with httpx.Client(base_url=self.api_url, timeout=30) as client:
             for store in seed.stores.values():
@@ -248,10 +257,14 @@ class LocalStack:
                         "api_version": api_version,
                         "currency": store.currency,
                         "token_secret_name": self.secret_name(store.shop_id),
+                        "myshopify_domain": self.emulator.store(store.shop_id).myshopify_domain,
+                        "webhook_secret_name": self.webhook_secret_name(store.shop_id),
                     },
                 )
                 if response.is_error:
                     raise RuntimeError(f"registering {store.shop_id} failed: {response.status_code} {response.text}")
+                for topic in ORDER_WEBHOOK_TOPICS:
+                    self.emulator.subscribe_webhook(store.shop_id, topic, f"{self.api_url}/webhooks/shopify")
 
     def _serve(self, server: BackgroundServer) -> BackgroundServer:
         self._servers.append(server)
@@ -277,6 +290,9 @@ class LocalStack:
 
     def secret_name(self, shop_id: str) -> str:
         return f"shopsync/{self.environment}/shopify/{shop_id}"
+
+    def webhook_secret_name(self, shop_id: str) -> str:
+        return f"shopsync/{self.environment}/webhooks/{shop_id}"
 
     def store_url(self, shop_id: str) -> str:
         return f"{self.emulator_url}/stores/{shop_id}"

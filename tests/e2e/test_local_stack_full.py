@@ -48,7 +48,7 @@ def test_health_reports_every_endpoint_once_started(stack: LocalStack, api: http
     }
 
 
-def test_seeded_stores_are_registered_through_the_api_with_their_tokens_in_secrets_manager(
+def test_seeded_stores_are_registered_through_the_api_with_their_tokens_and_webhook_keys(
     stack: LocalStack, api: httpx.Client
 ) -> None:
     shops = {shop["shop_id"]: shop for shop in api.get("/shops").json()}
@@ -60,8 +60,14 @@ def test_seeded_stores_are_registered_through_the_api_with_their_tokens_in_secre
             registration["identifier_type"],
         )
         assert shops[shop_id]["admin_api_base_url"] == stack.store_url(shop_id)
-        secret = boto3.client("secretsmanager").get_secret_value(SecretId=shops[shop_id]["token_secret_name"])
-        assert secret["SecretString"] == f"shpat_local_{shop_id}"
+        secrets = boto3.client("secretsmanager")
+        assert secrets.get_secret_value(SecretId=shops[shop_id]["token_secret_name"])["SecretString"] == (
+            f"shpat_local_{shop_id}"
+        )
+        # And each store's webhooks are accepted: its domain and signing key are known, its order topics subscribed
+        assert shops[shop_id]["myshopify_domain"] == f"{shop_id}.myshopify.com"
+        webhook_key = secrets.get_secret_value(SecretId=shops[shop_id]["webhook_secret_name"])["SecretString"]
+        assert webhook_key == stack.emulator.store(shop_id).webhooks.secret
 
 
 def test_run_now_reaches_the_job_lambda_through_the_invoke_api(stack: LocalStack, api: httpx.Client) -> None:

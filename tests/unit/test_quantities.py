@@ -41,6 +41,19 @@ def test_stock_follows_demand_to_the_store_that_sells():
     assert sum(m.to for m in lowerings) + sum(m.to for m in raisings) <= 66
 
 
+def test_imported_sales_still_count_as_demand_but_not_twice_as_stock():
+    # Given: us sold its 34 and the orders were imported: the PO ATP is 66, us holds 34 out of its grant
+    stores = {
+        "us": StoreQuantity(available=0, granted=0, held=34),
+        "eu": StoreQuantity(available=33, granted=33),
+        "uk": StoreQuantity(available=33, granted=33),
+    }
+    lowerings, raisings = plan_moves(66, stores)
+    moved = {m.shop_id: m.to for m in lowerings + raisings}
+    assert moved["us"] > 33, "the store that sold still gets most of what is left"
+    assert sum(moved.values()) == 66, "all 66 left are offered: the imported sales are not subtracted again"
+
+
 def test_sold_out_atp_lowers_everything_to_zero():
     stores = {"us": StoreQuantity(available=5, granted=5), "eu": StoreQuantity(available=5, granted=5)}
     lowerings, raisings = plan_moves(0, stores)

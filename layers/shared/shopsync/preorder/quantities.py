@@ -19,6 +19,7 @@ class StoreQuantity:
     available: int
     granted: int
     weight: float = 1.0
+    held: int = 0  # units of the store's imported pre-orders (out of `granted` already): demand, not stock
 
     @property
     def sold(self) -> int:
@@ -50,8 +51,9 @@ def split(total: int, weights: Mapping[str, float]) -> dict[str, int]:
 
 
 def demand_weights(stores: Mapping[str, StoreQuantity]) -> dict[str, float]:
-    """Configured weight plus what the store has sold since listing, so fast-selling stores get the stock."""
-    return {shop: store.weight + store.sold for shop, store in stores.items()}
+    """Configured weight plus what the store has sold since listing (imported or not), so fast-selling stores get
+    the stock."""
+    return {shop: store.weight + store.sold + store.held for shop, store in stores.items()}
 
 
 def plan_moves(po_atp: int, stores: Mapping[str, StoreQuantity], *, min_move: int = 1) -> tuple[list[Move], list[Move]]:

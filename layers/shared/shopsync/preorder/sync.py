@@ -281,7 +281,10 @@ def _quantity_moves(plans: list[_ProductPlan]) -> tuple[list[_QuantityStep], lis
     raisings: list[_QuantityStep] = []
     for plan in plans:
         listed = {s: t for s, t in plan.targets.items() if t.desired is not None and t.wanted_listed}
-        stores = {s: StoreQuantity(available=_ledger_available(t), granted=t.net_granted) for s, t in listed.items()}
+        stores = {
+            s: StoreQuantity(available=_ledger_available(t), granted=t.net_granted, held=t.held)
+            for s, t in listed.items()
+        }
         lower, raise_ = plan_moves(plan.po_atp, stores)
         lowerings += [_QuantityStep(listed[m.shop_id], m.change_from, m.to, m.delta) for m in lower]
         raisings += [_QuantityStep(listed[m.shop_id], _current(listed[m.shop_id]), m.to, m.delta) for m in raise_]

@@ -1,0 +1,63 @@
+"""An order on the local stack over real HTTP: the store's webhook reaches the API, the order is imported by the
+webhook function, its pre-order line takes PO ATP, and the stream re-syncs every store's quantity; the cancellation
+gives the units back the same way. No job is run by hand after the listing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.operator import Operator
+from local.stack import LocalStack, Ports
+from shopsync.catalog.identifiers import legacy_id
+
+pytestmark = pytest.mark.e2e
+
+PO_QUANTITY = 12
+BOUGHT = 3
+STREAM_DEADLINE_S = 20.0
+
+
+@pytest.fixture(scope="module")
+def operator() -> Iterator[Operator]:
+    with LocalStack(ports=Ports.ephemeral(), start_scheduler=False, async_retry_delay_seconds=0) as stack:
+        operator = Operator(stack.api_url, stack.emulator_url)
+        yield operator
+        operator.close()
+
+
+def test_order_webhook_consumes_po_atp_and_the_stream_resyncs_every_store(operator: Operator, report_figure) -> None:
+    # Given: a product on a pre-order PO of 12, linked in the parent and the EU store, listed in both
+    assert operator.run_job("product-import", "us-parent", mode="full")["status"] == "FINISHED"
+    parent, child = operator.store_variants("us-parent"), operator.store_variants("eu-child")
+    sku = next(s for s in sorted(parent) if s in child)
+    product_id = legacy_id(parent[sku]["id"])
+    operator.link(product_id, "eu-child", child[sku])
+    operator.put_on_preorder(sku, PO_QUANTITY, po_id="PO-ORDERS")
+    variants = {"us-parent": parent[sku]["id"], "eu-child": child[sku]["id"]}
+    operator.wait_until(lambda: sum(operator.offered(variants).values()) == PO_QUANTITY, STREAM_DEADLINE_S)
+
+    # When: a customer pre-orders 3 in the EU storefront
+    order, seconds = operator.order_to_quantities(variants, "eu-child", BOUGHT, PO_QUANTITY - BOUGHT, STREAM_DEADLINE_S)
+    report_figure("order_to_quantities_s", round(seconds, 2))
+
+    # Then: the order was imported from its webhook, holding 3 units of the PO with their promise date
+    order_id = f"eu-child-{order['id']}"
+    (line,) = operator.call("GET", f"/orders/{order_id}").json()["versions"][0]["lines"]
+    assert line["presell"] == "PRE_ORDER"
+    assert [(a["po_item"]["external_id"], a["quantity"]) for a in line["allocations"]] == [("PO-ORDERS", BOUGHT)]
+    # And: the stores together offer the 9 the PO has left, the EU store (which sold) the larger share
+    offered = operator.offered(variants)
+    assert sum(offered.values()) == PO_QUANTITY - BOUGHT and offered["eu-child"] > offered["us-parent"]
+
+    # When: the merchant cancels the order (restocking it)
+    operator.cancel_order("eu-child", str(order["id"]))
+
+    # Then: the cancellation webhook gives the 3 back and the stream re-syncs: all 12 offered again, once
+    def given_back() -> bool:
+        lines = operator.call("GET", f"/orders/{order_id}").json()["versions"][0]["lines"]
+        return lines[0]["allocations"] == [] and sum(operator.offered(variants).values()) == PO_QUANTITY
+
+    operator.wait_until(given_back, STREAM_DEADLINE_S)
+    assert operator.call("GET", f"/orders/{order_id}").json()["versions"][0]["status"] == "CANCELLED"
