@@ -52,7 +52,7 @@ def measure(samples: int) -> StreamLatency:
             ordered = []
             for sku in skus:
                 variants = {"us-parent": parent[sku]["id"], "eu-child": child[sku]["id"]}
-                operator.wait_until(lambda v=variants: sum(operator.offered(v).values()) == PO_QUANTITY, TIMEOUT_S)
+                operator.wait_until(partial(operator.offers, variants, PO_QUANTITY), TIMEOUT_S)
                 _, seconds = operator.order_to_quantities(variants, "eu-child", ORDERED, PO_QUANTITY - ORDERED)
                 ordered.append(seconds)
             return StreamLatency(linked, ordered)

@@ -122,6 +122,10 @@ class Operator:
         """What each store shows as `available` for its variant ({shop_id: variant GID})."""
         return {shop_id: self.shown(shop_id, variant_id).available for shop_id, variant_id in variants.items()}
 
+    def offers(self, variants: Mapping[str, str], total: int) -> bool:
+        """Whether the stores together offer exactly `total` units."""
+        return sum(self.offered(variants).values()) == total
+
     def order_to_quantities(
         self, variants: Mapping[str, str], shop_id: str, quantity: int, po_left: int, timeout_s: float = 30.0
     ) -> tuple[dict[str, Any], float]:

@@ -5,6 +5,7 @@ gives the units back the same way. No job is run by hand after the listing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_order_webhook_consumes_po_atp_and_the_stream_resyncs_every_store(operat
     operator.link(product_id, "eu-child", child[sku])
     operator.put_on_preorder(sku, PO_QUANTITY, po_id="PO-ORDERS")
     variants = {"us-parent": parent[sku]["id"], "eu-child": child[sku]["id"]}
-    operator.wait_until(lambda: sum(operator.offered(variants).values()) == PO_QUANTITY, STREAM_DEADLINE_S)
+    operator.wait_until(partial(operator.offers, variants, PO_QUANTITY), STREAM_DEADLINE_S)
 
     # When: a customer pre-orders 3 in the EU storefront
     order, seconds = operator.order_to_quantities(variants, "eu-child", BOUGHT, PO_QUANTITY - BOUGHT, STREAM_DEADLINE_S)
