@@ -113,7 +113,7 @@ class ShopifyOrder(BaseModel):
     total_amount: str | None = None
     currency: str | None = None
     lines: tuple[ShopifyOrderLine, ...]
-    lines_truncated: bool = Field(default=False, description="Shopify had more lines than one read returns")
+    lines_truncated: bool = Field(default=False, description="Shopify has lines that could not be read")
 
     def content_hash(self) -> str:
         """Digest of everything but `updated_at`: Shopify bumps it for changes shopsync does not store."""
@@ -165,6 +165,7 @@ class FailureReason(StrEnum):
     UNKNOWN_VARIANT = "UNKNOWN_VARIANT"
     AMBIGUOUS_SKU = "AMBIGUOUS_SKU"
     TOO_MANY_LINES = "TOO_MANY_LINES"
+    UNREADABLE_FIELD = "UNREADABLE_FIELD"
     IMPORT_ERROR = "IMPORT_ERROR"
 
 

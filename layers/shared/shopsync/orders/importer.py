@@ -9,7 +9,6 @@ cancelled with the tag `Old Version`), resolving its failed record in the same t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,10 +36,12 @@ from shopsync.observability import logger
 from shopsync.orders.allocation import hold_after, plan_allocation, wanted_units
 from shopsync.orders.rules import (
     LineMatch,
+    OrderRead,
     ambiguous_sku,
     line_presell,
     order_status,
-    shopify_order,
+    raw_payload,
+    read_order,
     unknown_variant,
     validate,
 )
@@ -142,24 +143,6 @@ def _match_lines(shop: Shop, lines: Sequence[ShopifyOrderLine]) -> dict[str, Lin
 # --- the importer -------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Read:
-    """One order node as read: the model, or the reason it could not be read."""
-
-    node: dict[str, Any]
-    order_legacy_id: str
-    order: ShopifyOrder | None
-    error: str | None
-
-
-def _read(node: dict[str, Any]) -> _Read:
-    order_legacy_id = str(node.get("legacyResourceId") or legacy_id(str(node.get("id", ""))))
-    try:
-        return _Read(node, order_legacy_id, shopify_order(node), None)
-    except (KeyError, TypeError, ValueError) as error:
-        return _Read(node, order_legacy_id, None, f"the order could not be read: {type(error).__name__}: {error}")
-
-
 class OrderImporter:
     """Imports order nodes of one store. `force` re-evaluates orders whose Shopify data did not change (retries,
     operator re-imports): a product linked since, or a failure on shopsync's side, may let them through now."""
@@ -168,22 +151,24 @@ class OrderImporter:
         self.shop = shop
         self.now = now
 
-    def import_nodes(self, nodes: Iterable[dict[str, Any]], *, force: bool = False) -> list[OrderImportResult]:
-        reads = [_read(node) for node in nodes]
-        stored = order_store.stored_orders(self.shop.shop_id, [read.order_legacy_id for read in reads])
-        pending = [force or self._is_new(read, stored[read.order_legacy_id]) for read in reads]
+    def import_nodes(self, nodes: Iterable[Any], *, force: bool = False) -> list[OrderImportResult]:
+        """Nodes as read from Shopify, or whatever a payload held: a node that cannot be read is recorded as failing
+        with every unreadable field and kept whole."""
+        reads = [read_order(node) for node in nodes]
+        stored = order_store.stored_orders(self.shop.shop_id, [read.legacy_id for read in reads])
+        pending = [force or self._is_new(read, stored[read.legacy_id]) for read in reads]
         lines = [
             line for read, todo in zip(reads, pending, strict=True) if todo and read.order for line in read.order.lines
         ]
         lookup = CatalogLookup.build(self.shop, lines)
         return [
-            self._import_with_retries(read, stored[read.order_legacy_id], lookup, force)
+            self._import_with_retries(read, stored[read.legacy_id], lookup, force)
             if todo
-            else self._unchanged(read, stored[read.order_legacy_id])
+            else self._unchanged(read, stored[read.legacy_id])
             for read, todo in zip(reads, pending, strict=True)
         ]
 
-    def _is_new(self, read: _Read, stored: order_store.StoredOrder) -> bool:
+    def _is_new(self, read: OrderRead, stored: order_store.StoredOrder) -> bool:
         """False for data older than what is stored, and for data already imported or already recorded as failing."""
         if read.order is None:
             return True  # unreadable: it is recorded as failing again
@@ -195,8 +180,8 @@ class OrderImporter:
             return failure.shopify_updated_at != updated_at or not _settled(updated_at, failure.last_failed_at)
         return head is None or updated_at > head.shopify_updated_at or not _settled(updated_at, head.updated_at)
 
-    def _unchanged(self, read: _Read, stored: order_store.StoredOrder) -> OrderImportResult:
-        order_id = order_id_for(self.shop.shop_id, read.order_legacy_id)
+    def _unchanged(self, read: OrderRead, stored: order_store.StoredOrder) -> OrderImportResult:
+        order_id = order_id_for(self.shop.shop_id, read.legacy_id)
         head = stored.head
         stale = head is not None and read.order is not None and read.order.updated_at < head.shopify_updated_at
         return OrderImportResult(
@@ -208,31 +193,30 @@ class OrderImporter:
         )
 
     def _import_with_retries(
-        self, read: _Read, stored: order_store.StoredOrder, lookup: CatalogLookup, force: bool
+        self, read: OrderRead, stored: order_store.StoredOrder, lookup: CatalogLookup, force: bool
     ) -> OrderImportResult:
         for _ in range(MAX_WRITE_ATTEMPTS):
             try:
                 return self._import(read, stored, lookup, force)
             except order_store.VersionConflict:
-                stored = order_store.stored_orders(self.shop.shop_id, [read.order_legacy_id])[read.order_legacy_id]
+                stored = order_store.stored_orders(self.shop.shop_id, [read.legacy_id])[read.legacy_id]
             except ConcurrentUpdate as conflict:
                 return self._concurrency_failure(read, stored, str(conflict), force)
         return self._concurrency_failure(read, stored, "other imports of this order kept winning", force)
 
     def _concurrency_failure(
-        self, read: _Read, stored: order_store.StoredOrder, message: str, retry: bool
+        self, read: OrderRead, stored: order_store.StoredOrder, message: str, retry: bool
     ) -> OrderImportResult:
         """Recorded like a validation failure, so the job's retries pick the order up again."""
         problem = OrderProblem(reason=FailureReason.IMPORT_ERROR, message=message)
         return self._fail(read, stored.failure, [problem], retry=retry)
 
     def _import(
-        self, read: _Read, stored: order_store.StoredOrder, lookup: CatalogLookup, force: bool
+        self, read: OrderRead, stored: order_store.StoredOrder, lookup: CatalogLookup, force: bool
     ) -> OrderImportResult:
         order = read.order
         if order is None:
-            problem = OrderProblem(reason=FailureReason.IMPORT_ERROR, message=read.error or "unreadable order")
-            return self._fail(read, stored.failure, [problem], retry=force)
+            return self._fail(read, stored.failure, read.problems, retry=force)
         head = stored.head
         stale = head is not None and order.updated_at < head.shopify_updated_at
         if stale or (not force and not self._is_new(read, stored)):
@@ -356,7 +340,7 @@ class OrderImporter:
     # --- failed records
 
     def _fail(
-        self, read: _Read, previous: FailedOrder | None, problems: Sequence[OrderProblem], *, retry: bool
+        self, read: OrderRead, previous: FailedOrder | None, problems: Sequence[OrderProblem], *, retry: bool
     ) -> OrderImportResult:
         """Record the failure. Only a retry (or a changed order) counts an attempt: re-reading the same data in an
         overlapping window writes nothing."""
@@ -370,18 +354,20 @@ class OrderImporter:
             )
         attempts = previous.attempts + 1 if previous is not None and same_data else 1
         retry_in = timedelta(minutes=settings.order_retry_base_minutes * 2 ** (attempts - 1))
+        # A node naming no order has nothing to re-read: it waits for the operator.
+        retryable = attempts < settings.order_retry_max_attempts and read.shopify_order_id is not None
         failure = FailedOrder(
-            order_id=order_id_for(self.shop.shop_id, read.order_legacy_id),
+            order_id=order_id_for(self.shop.shop_id, read.legacy_id),
             shop_id=self.shop.shop_id,
-            shopify_order_id=str(read.node.get("id") or order_gid(read.order_legacy_id)),
-            name=read.node.get("name"),
+            shopify_order_id=read.shopify_order_id or order_gid(read.legacy_id),
+            name=read.name,
             problems=list(problems),
-            raw_payload=json.dumps(read.node, separators=(",", ":"), sort_keys=True),
+            raw_payload=raw_payload(read.node),
             shopify_updated_at=updated_at,
             first_failed_at=previous.first_failed_at if previous else now,
             last_failed_at=now,
             attempts=attempts,
-            next_attempt_at=now + retry_in if attempts < settings.order_retry_max_attempts else None,
+            next_attempt_at=now + retry_in if retryable else None,
         )
         order_store.save_failure(failure)
         logger.info(

@@ -17,13 +17,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, Strict, ValidationError
 
 from shopsync.errors import InvalidRequest, NotFound, Unauthorized, UpstreamUnavailable
 from shopsync.jobs.clock import utc_now
@@ -32,6 +31,7 @@ from shopsync.models.orders import OrderImportResult
 from shopsync.models.shop import Shop
 from shopsync.observability import logger
 from shopsync.orders.importer import OrderImporter, fetch_order
+from shopsync.orders.node import OrderGid
 from shopsync.settings import get_settings
 from shopsync.store import orders as order_store
 from shopsync.store import secrets
@@ -82,17 +82,27 @@ def _verified_shop(raw_body: bytes, header: Callable[[str], str | None]) -> Shop
     return shop
 
 
-def _order_gid(raw_body: bytes) -> str:
+class _OrderReference(BaseModel):
+    """What shopsync reads of an order webhook's REST body: the order it names (the rest is re-read from Shopify)."""
+
+    admin_graphql_api_id: OrderGid | None = None
+    id: Annotated[int, Strict(), Field(gt=0, lt=2**64)] | None = None
+
+
+def webhook_order_gid(raw_body: bytes) -> str:
+    """The order GID the body names; InvalidRequest with every reason when the body is not JSON, not an object, or
+    names no order (pydantic's JSON parser also bounds nesting, where json.loads would raise RecursionError)."""
     try:
-        payload: Any = json.loads(raw_body)
-    except ValueError as error:
-        raise InvalidRequest(f"the body is not JSON: {error}") from error
-    gid = payload.get("admin_graphql_api_id") if isinstance(payload, dict) else None
-    numeric = payload.get("id") if isinstance(payload, dict) else None
-    if isinstance(gid, str) and gid.startswith("gid://shopify/Order/"):
-        return gid
-    if isinstance(numeric, int) and not isinstance(numeric, bool):
-        return f"gid://shopify/Order/{numeric}"
+        reference = _OrderReference.model_validate_json(raw_body)
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc']) or 'body'}: {detail['msg']}" for detail in error.errors()
+        )
+        raise InvalidRequest(f"the body does not name an order: {reasons}") from error
+    if reference.admin_graphql_api_id is not None:
+        return reference.admin_graphql_api_id
+    if reference.id is not None:
+        return f"gid://shopify/Order/{reference.id}"
     raise InvalidRequest("the body names no order (admin_graphql_api_id or id)")
 
 
@@ -110,7 +120,7 @@ def receive(raw_body: bytes, header: Callable[[str], str | None], now: datetime)
         webhook_id=webhook_id,
         shop_id=shop.shop_id,
         topic=topic,
-        shopify_order_id=_order_gid(raw_body),
+        shopify_order_id=webhook_order_gid(raw_body),
         triggered_at=header("X-Shopify-Triggered-At"),
         received_at=now,
     )
