@@ -9,6 +9,7 @@ import pytest
 
 from local.emulator import ShopifyEmulator
 from local.emulator.testing import AdminGraphQL, FakeClock, in_process_http
+from shopsync.shopify.documents import load_document
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "local" / "emulator" / "recordings"
 PRODUCT_SET = """mutation Set($input: ProductSetInput!) { productSet(input: $input, synchronous: true) {
@@ -311,3 +312,31 @@ def test_order_control_endpoints(admin, emulator, stock):
     assert http.post(f"/_emulator/stores/us-parent/orders/{order['id']}/cancel").status_code == 400
     assert http.post("/_emulator/stores/us-parent/orders/123/fulfil").status_code == 404
     assert admin(ORDER, {"id": oid})["data"]["order"]["phone"] == "+1222"
+
+
+def test_an_orders_lines_past_the_first_page_are_read_by_cursor_at_their_cost(admin, emulator, stock):
+    # Given an order of 230 lines, of which OrdersPage returns the first 100
+    emulator.create_order("us-parent", [{"variant_id": stock["variant"], "quantity": 1}] * 230)
+    page = admin(load_document("OrdersPage"), {"first": 50})
+    (node,) = page["data"]["orders"]["nodes"]
+    first = node["lineItems"]
+    assert (len(first["nodes"]), first["pageInfo"]["hasNextPage"]) == (100, True)
+
+    # When the rest is read with OrderLineItemsPage from the first page's cursor, 250 at a time
+    document = load_document("OrderLineItemsPage")
+    rest = admin(document, {"id": node["id"], "first": 250, "after": first["pageInfo"]["endCursor"]})
+
+    # Then the 130 lines that follow come in one page, charged like Shopify: the order 1, the connection 2 + m(n) per
+    # line (line 1 + variant 1 + sellingPlan 1 + customAttributes 1), requested m(250) = 11, actual m(130) = 9
+    lines = rest["data"]["order"]["lineItems"]
+    assert lines["pageInfo"]["hasNextPage"] is False
+    ids = [line["id"] for line in first["nodes"] + lines["nodes"]]
+    assert len(ids) == len(set(ids)) == 230
+    assert ids == sorted(ids, key=lambda gid: int(gid.rsplit("/", 1)[1]))
+    cost = rest["extensions"]["cost"]
+    assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (1 + 2 + 11 * 4, 1 + 2 + 9 * 4)
+    # A page past the last line is empty; more than 250 at a time is refused, as Shopify does
+    after_last = {"id": node["id"], "first": 250, "after": lines["pageInfo"]["endCursor"]}
+    assert admin(document, after_last)["data"]["order"]["lineItems"]["nodes"] == []
+    too_many = admin(document, {"id": node["id"], "first": 251})
+    assert "between 0 and 250" in too_many["errors"][0]["message"]

@@ -25,11 +25,14 @@ from local.sandbox import RunningEmulator, Sandbox, sandbox
 from shopsync.catalog.identifiers import legacy_id
 from shopsync.catalog.refresh import CATALOG_REFRESH
 from shopsync.jobs import runner
+from shopsync.jobs.clock import utc_now
 from shopsync.models.catalog import Association, AssociationSource, CatalogProduct
 from shopsync.models.jobs import JobInvocation, JobRun
 from shopsync.models.shop import Shop
+from shopsync.orders.importer import OrderImporter, order_gid, with_all_lines
 from shopsync.orders.order_import import ORDER_IMPORT
 from shopsync.settings import get_settings
+from shopsync.shopify.documents import load_document
 from shopsync.store import associations as association_store
 from shopsync.store import catalog as catalog_store
 from shopsync.store import presell as presell_store
@@ -262,6 +265,78 @@ def test_failed_record_retries_are_bounded(catalog, shopify):
     assert failure["next_attempt_at"] is None  # left for the operator: the next runs do not pick it up
     run_import("us-parent")
     assert detail(order_id)["failure"]["attempts"] == get_settings().order_retry_max_attempts
+
+
+# --- orders with more lines than one read returns -----------------------------------------------------------------
+
+
+def test_an_order_of_230_lines_is_imported_whole(catalog, shopify):
+    skus = sorted(catalog["eu-child"])
+    lines = [line(catalog, "eu-child", skus[index % len(skus)], 1 + index % 4) for index in range(230)]
+    order_id = place_order(shopify, "eu-child", lines)
+    shop_id, number = order_id.rsplit("-", 1)
+
+    (run,) = run_import("eu-child")
+
+    assert run.counts.failed == 0
+    (version,) = detail(order_id)["versions"]
+    shopify_lines = version["order"]["lines"]
+    assert len(shopify_lines) == len(version["lines"]) == 230
+    assert [item["quantity"] for item in shopify_lines] == [item["quantity"] for item in lines]
+    assert not version["order"]["lines_truncated"]
+    # Read by id (re-import, refresh, webhooks, retries), the order has the same 230 lines: nothing changed
+    assert api("POST", f"/orders/{order_id}/refresh")[1]["outcome"] == "UNCHANGED"
+    assert api("POST", f"/shops/{shop_id}/orders/{number}/import")[1]["outcome"] == "UNCHANGED"
+
+
+def test_an_order_whose_remaining_lines_cannot_be_read_fails_whole_with_its_reason(catalog, shopify):
+    order_id = place_order(shopify, "uk-child", [line(catalog, "uk-child", shared_sku(catalog))] * 101)
+    shop = shop_store.get_shop("uk-child")
+    assert shop is not None
+    with runner.shop_client(shop, lambda: PLENTY) as client:
+        node = client.execute(load_document("OrderById"), {"id": order_gid(order_id.rsplit("-", 1)[1])}).data["order"]
+        # The order is gone from Shopify by the time its remaining lines are read
+        gone = {**node, "id": "gid://shopify/Order/999999999", "legacyResourceId": "999999999"}
+        assert with_all_lines(client, gone) == gone
+
+    (result,) = OrderImporter(shop, utc_now).import_nodes([gone])
+
+    assert result.outcome == "FAILED"
+    assert [(problem.reason, problem.message) for problem in result.problems] == [
+        ("TOO_MANY_LINES", "only 100 lines of the order could be read from Shopify; it is not imported in part")
+    ]
+    failure = detail("uk-child-999999999")["failure"]
+    assert json.loads(failure["raw_payload"]) == gone
+
+
+def test_unreadable_payloads_are_failed_records_with_every_reason_and_the_payload(catalog):
+    shop = shop_store.get_shop("us-parent")
+    assert shop is not None
+    payloads: list[Any] = [
+        ["not", "an", "order"],
+        {"name": "#NO-ID", "email": "ada@example.com"},
+        {"id": "gid://shopify/Order/424242", "createdAt": 5, "lineItems": {"nodes": [{"quantity": 2**40}]}},
+    ]
+
+    results = OrderImporter(shop, utc_now).import_nodes(payloads)
+
+    assert [result.outcome for result in results] == ["FAILED"] * 3
+    assert len({result.order_id for result in results}) == 3  # none overwrites another
+    assert [problem.message for problem in results[2].problems] == [
+        "legacyResourceId: Field required",
+        "name: Field required",
+        "createdAt: is not an ISO 8601 date-time string (got 5)",
+        "updatedAt: Field required",
+        "lineItems.nodes.0.id: Field required",
+        "lineItems.nodes.0.quantity: Input should be less than or equal to 2147483647 (got 1099511627776)",
+    ]
+    failed = {f["order_id"]: f for f in api("GET", "/orders/failed", query={"shop": "us-parent"})[1]}
+    for payload, result in zip(payloads, results, strict=True):
+        record = failed[result.order_id]
+        assert json.loads(record["raw_payload"]) == payload
+        assert {problem["reason"] for problem in record["problems"]} == {"UNREADABLE_FIELD"}
+    # Only the one that names an order is retried: the others have nothing to re-read
+    assert [failed[result.order_id]["next_attempt_at"] is not None for result in results] == [False, False, True]
 
 
 # --- versions: POS fulfilled later, refresh -----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The two order reads feed one mapping, so they select the same fields; the job's search string; webhook
+"""The order reads feed one mapping, so they select the same fields; the job's search string; webhook
 signatures and the stream hand-off sample."""
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ def test_orders_page_and_order_by_id_select_the_same_order_fields() -> None:
     page = _order_selection(load_document("OrdersPage"), ("orders", "nodes"))
     single = _order_selection(load_document("OrderById"), ("order",))
     assert page == single
+
+
+def test_the_remaining_lines_are_read_with_the_same_line_fields() -> None:
+    first_page = _order_selection(load_document("OrdersPage"), ("orders", "nodes", "lineItems", "nodes"))
+    by_id = _order_selection(load_document("OrderById"), ("order", "lineItems", "nodes"))
+    rest = _order_selection(load_document("OrderLineItemsPage"), ("order", "lineItems", "nodes"))
+    assert first_page == by_id == rest
 
 
 def test_window_query_overlaps_the_watermark_in_whole_utc_seconds() -> None:

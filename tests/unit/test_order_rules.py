@@ -174,7 +174,7 @@ def test_a_pos_sale_needs_no_shipping_address_and_a_phone_is_contact_enough() ->
     assert _reasons(node) == []
 
 
-def test_more_lines_than_one_read_returns_is_a_failure_not_a_partial_import() -> None:
+def test_lines_left_unread_are_a_failure_not_a_partial_import() -> None:
     node = order_node()
     node["lineItems"]["pageInfo"] = {"hasNextPage": True, "endCursor": "c"}
     assert _reasons(node) == [FailureReason.TOO_MANY_LINES]

@@ -9,6 +9,7 @@ cancelled with the tag `Old Version`), resolving its failed record in the same t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from shopsync.models.presell import PresellCategory
 from shopsync.models.shop import IdentifierType, Shop, ShopRole
 from shopsync.observability import logger
 from shopsync.orders.allocation import hold_after, plan_allocation, wanted_units
+from shopsync.orders.node import ORDER_GID_PATTERN
 from shopsync.orders.rules import (
     LineMatch,
     OrderRead,
@@ -48,6 +50,8 @@ from shopsync.orders.rules import (
 from shopsync.settings import get_settings
 from shopsync.shopify.client import ShopifyClient
 from shopsync.shopify.documents import load_document
+from shopsync.shopify.errors import ShopifyGraphQLError, ShopifyNotFound
+from shopsync.shopify.pagination import iter_pages
 from shopsync.store import allocations as allocation_store
 from shopsync.store import associations as association_store
 from shopsync.store import catalog as catalog_store
@@ -61,6 +65,9 @@ from shopsync.store import table
 SETTLED_AFTER = timedelta(seconds=5)
 # Concurrent importers of one order (a webhook and the job) lose a conditional write; this many fresh tries each.
 MAX_WRITE_ATTEMPTS = 3
+# The most lines one page of a connection may hold (reference §2); OrdersPage and OrderById read the first 100.
+LINES_PAGE_SIZE = 250
+_ORDER_GID = re.compile(ORDER_GID_PATTERN)
 
 
 class ConcurrentUpdate(Exception):
@@ -76,12 +83,55 @@ def order_gid(order_legacy_id: str) -> str:
 
 
 def fetch_order(client: ShopifyClient, shopify_order_id: str) -> dict[str, Any]:
-    """The order node by GID or numeric id (`order(id:)`); NotFound when Shopify no longer shows it."""
+    """The order node by GID or numeric id (`order(id:)`) with every line; NotFound when Shopify no longer shows
+    it."""
     gid = shopify_order_id if shopify_order_id.startswith("gid://") else order_gid(shopify_order_id)
     node = client.execute(load_document("OrderById"), {"id": gid}).data_at(("order",))
     if not isinstance(node, dict):
         raise NotFound(f"Shopify has no order {gid} (deleted, or older than the 60 days an app may read)", order=gid)
-    return node
+    return with_all_lines(client, node)
+
+
+def _remaining_lines_cursor(node: Any) -> str | None:
+    """Where the node's lines go on, when it says there are more and names the order and cursor to read them by."""
+    line_items = node.get("lineItems") if isinstance(node, dict) else None
+    if not isinstance(line_items, dict):
+        return None
+    page_info = line_items.get("pageInfo")
+    if not (isinstance(page_info, dict) and page_info.get("hasNextPage") is True):
+        return None
+    cursor, gid = page_info.get("endCursor"), node.get("id")
+    readable = isinstance(gid, str) and _ORDER_GID.fullmatch(gid) and isinstance(line_items.get("nodes"), list)
+    return cursor if readable and isinstance(cursor, str) else None
+
+
+def with_all_lines(client: ShopifyClient, node: Any) -> Any:
+    """The node as if its first page of lines had held them all: the lines past it are read with OrderLineItemsPage,
+    so an order with up to 100 lines costs no extra call.
+
+    Given back as it is when there is nothing more to read, when it names no order or cursor to read by (the parser
+    reports that), or when Shopify will not return the rest (the order was deleted meanwhile, a refused cursor): its
+    hasNextPage then makes it fail as incomplete rather than import in part. An edit between the two reads has a later
+    updatedAt than the node, so the next window reads the order again, whole."""
+    cursor = _remaining_lines_cursor(node)
+    if cursor is None:
+        return node
+    lines = list(node["lineItems"]["nodes"])
+    variables = {"id": node["id"], "first": LINES_PAGE_SIZE}
+    try:
+        for page in iter_pages(
+            client, load_document("OrderLineItemsPage"), variables, ("order", "lineItems"), start_cursor=cursor
+        ):
+            lines.extend(page.nodes)
+            cursor = page.end_cursor or cursor
+    except (ShopifyNotFound, ShopifyGraphQLError) as error:
+        logger.warning(
+            "the order's remaining lines could not be read", extra={"order": node["id"], "error": str(error)}
+        )
+        return node
+    line_items = node["lineItems"]
+    page_info = {**line_items["pageInfo"], "hasNextPage": False, "endCursor": cursor}
+    return {**node, "lineItems": {**line_items, "pageInfo": page_info, "nodes": lines}}
 
 
 # --- catalog lookups, batched per page ----------------------------------------------------------------------------
@@ -152,8 +202,8 @@ class OrderImporter:
         self.now = now
 
     def import_nodes(self, nodes: Iterable[Any], *, force: bool = False) -> list[OrderImportResult]:
-        """Nodes as read from Shopify, or whatever a payload held: a node that cannot be read is recorded as failing
-        with every unreadable field and kept whole."""
+        """Nodes as read from Shopify (with every line: `with_all_lines`), or whatever a payload held: a node that
+        cannot be read is recorded as failing with every unreadable field and kept whole."""
         reads = [read_order(node) for node in nodes]
         stored = order_store.stored_orders(self.shop.shop_id, [read.legacy_id for read in reads])
         pending = [force or self._is_new(read, stored[read.legacy_id]) for read in reads]

@@ -21,7 +21,7 @@ from shopsync.jobs.runner import Completed, JobContext, JobDefinition, Outcome, 
 from shopsync.models.jobs import JobName
 from shopsync.models.orders import FailedOrder, ImportOutcome, OrderImportResult
 from shopsync.models.shop import Shop
-from shopsync.orders.importer import OrderImporter, fetch_order
+from shopsync.orders.importer import OrderImporter, fetch_order, with_all_lines
 from shopsync.settings import get_settings
 from shopsync.shopify.documents import load_document
 from shopsync.shopify.pagination import iter_pages
@@ -61,11 +61,11 @@ def import_orders(context: JobContext) -> Outcome:
     if state.get("phase") != "retries":
         query = orders_query(context.watermark, context.window_end, timedelta(seconds=get_settings().overlap_seconds))
         variables = {"first": PAGE_SIZE, "query": query}
-        pages = iter_pages(
-            context.shopify(), load_document("OrdersPage"), variables, ("orders",), start_cursor=state.get("after")
-        )
+        client = context.shopify()
+        pages = iter_pages(client, load_document("OrdersPage"), variables, ("orders",), start_cursor=state.get("after"))
         for page in pages:
-            count_results(context, importer.import_nodes(page.nodes))
+            # An order with more lines than the page holds is read whole before it is imported.
+            count_results(context, importer.import_nodes(with_all_lines(client, node) for node in page.nodes))
             if not page.has_next_page:
                 break
             progress = {"phase": "orders", "after": page.end_cursor}
