@@ -177,6 +177,7 @@ def main() -> None:
             seed_000(operator, skus)
             storm(operator, skus[1])
             orders(operator)
+            preorder_webhook(operator, skus[3])
             _say("\nSummary")
             _say(
                 f"  parent catalog: {full['counts']['written']} variants imported in {full['seconds']:.1f} s, "
@@ -216,6 +217,31 @@ def orders(operator: Operator) -> None:
     _say(
         f"  POST /shops/uk-child/orders/{legacy}/import → {result['outcome']} (status {result['status']}); "
         f"failed records left in uk-child: {len(left)}"
+    )
+
+
+def preorder_webhook(operator: Operator, sku: str) -> None:
+    variants = {shop: operator.store_variants(shop)[sku]["id"] for shop in STORES}
+    for shop in STORES:
+        operator.wait_until(partial(operator.fully_listed, shop, variants[shop]), STREAM_WAIT_S)
+    before = operator.offered(variants)
+    total = sum(before.values())
+    _say(f"\n6. A customer pre-orders 3 of {sku} in the eu-child storefront; offered before: {before}")
+    order, seconds = operator.order_to_quantities(variants, "eu-child", 3, total - 3, STREAM_WAIT_S)
+    order_id = f"eu-child-{order['id']}"
+    (line,) = operator.call("GET", f"/orders/{order_id}").json()["versions"][0]["lines"]
+    taken = ", ".join(
+        f"{a['quantity']} of {a['po_item']['external_id']} (ships {a['promise_date']})" for a in line["allocations"]
+    )
+    _say(f"  webhook → order {order_id} imported, {line['presell']} line holds {taken}")
+    _say(
+        f"  PO ATP change → stream → every store re-synced {seconds:.1f} s after the checkout: "
+        f"{operator.offered(variants)}"
+    )
+    seconds = operator.cancel_to_quantities(variants, "eu-child", str(order["id"]), total, STREAM_WAIT_S)
+    _say(
+        f"  the merchant cancels it (restocked) → webhook → the 3 go back to the PO → stores re-synced "
+        f"{seconds:.1f} s later: {operator.offered(variants)}"
     )
 
 

@@ -144,14 +144,26 @@ class Operator:
         self.wait_until(resynced, timeout_s)
         return order, time.monotonic() - started
 
-    def cancel_order(self, shop_id: str, order_legacy_id: str, *, restock: bool = True) -> None:
-        """The merchant cancels the order in the admin (restocking it, as Shopify's default does)."""
+    def cancel_to_quantities(
+        self, variants: Mapping[str, str], shop_id: str, order_legacy_id: str, po_left: int, timeout_s: float = 30.0
+    ) -> float:
+        """The merchant cancels the order in the admin, restocking it (Shopify's default); then wait for the re-sync
+        the imported cancellation causes: the units are back in the PO, the stores together offer its `po_left`, and
+        the restocked store gave its surplus back to the others. Returns the seconds from the cancellation."""
+        started = time.monotonic()
         response = self.emulator.post(
-            f"/_emulator/stores/{shop_id}/orders/{order_legacy_id}/cancel",
-            json={"reason": "CUSTOMER", "restock": restock},
+            f"/_emulator/stores/{shop_id}/orders/{order_legacy_id}/cancel", json={"reason": "CUSTOMER", "restock": True}
         )
         if response.is_error:
             raise RuntimeError(f"cancel {shop_id}/{order_legacy_id} → {response.status_code}: {response.text}")
+        restocked = self.offered(variants)
+
+        def resynced() -> bool:
+            now = self.offered(variants)
+            return sum(now.values()) == po_left and now[shop_id] < restocked[shop_id]
+
+        self.wait_until(resynced, timeout_s)
+        return time.monotonic() - started
 
     def fully_listed(self, shop_id: str, variant_id: str, tag: str = "HC:Pre-Order") -> bool:
         shown = self.shown(shop_id, variant_id)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shopsync.jobs import runner
 from shopsync.models.jobs import JobInvocation
 from shopsync.observability import logger, metrics, tracer
-from shopsync.preorder.triggers import PREORDER_SWEEP, changed_product, sync_changed
+from shopsync.preorder.triggers import PREORDER_SWEEP, ProductChange, changed_product, sync_changed
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -23,10 +23,13 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Each record names a product; the products of the batch are then synced together (batched Shopify calls).
     A record that cannot be read is reported as a batch item failure; a store that fails is retried by the sweep."""
-    changed: set[str] = set()
+    changed: list[ProductChange] = []
 
     def record_handler(record: DynamoDBRecord) -> None:
-        changed.add(changed_product(record.dynamodb.keys if record.dynamodb else {}))
+        stream = record.dynamodb
+        changed.append(
+            changed_product(stream.keys, stream.old_image, stream.new_image) if stream else changed_product({})
+        )
 
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

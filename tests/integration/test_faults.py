@@ -10,7 +10,6 @@ of the work, and that stream records delivered twice change nothing.
 from __future__ import annotations
 
 import json
-import logging
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -36,10 +35,9 @@ from shopsync.jobs.clock import utc_now
 from shopsync.jobs.runner import JobContext, JobDefinition, Outcome, RunFailed
 from shopsync.models.jobs import JobInvocation, JobRun, RunStatus
 from shopsync.models.listing import InventoryPolicy, ListingState, PushStatus
-from shopsync.observability import logger
 from shopsync.orders.order_import import ORDER_IMPORT
 from shopsync.preorder.shopify_listing import StoreListingClient, VariantSnapshot
-from shopsync.preorder.triggers import PREORDER_SWEEP, sync_changed
+from shopsync.preorder.triggers import PREORDER_SWEEP, ProductChange, sync_changed
 from shopsync.settings import get_settings
 from shopsync.shopify.client import ShopifyClient
 from shopsync.store import catalog as catalog_store
@@ -48,6 +46,7 @@ from shopsync.store import listings as listing_store
 from shopsync.store import table
 from tests.factories import api_event, lambda_context
 from tests.integration.test_order_import import ADDRESS
+from tests.logs import captured_log_lines, leaked
 
 SEED = 20261204
 FAULT_SHARE = 0.2
@@ -65,18 +64,6 @@ PREORDER_TAG = "HC:Pre-Order"
 TABLE_WRITES = ("put_item", "update_item", "delete_item", "batch_write", "transact_write")
 
 pytestmark = pytest.mark.slow  # one pipeline for the module: about a minute on 2 cores
-
-
-class CapturedLogLines(logging.Handler):
-    """Every log line of the run as the functions write it (Powertools' JSON), from shopsync and the libraries."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logger.registered_formatter)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
 
 
 class SimulatedCrash(Exception):
@@ -235,7 +222,7 @@ def failed_listings(product_ids: list[str]) -> list[ListingState]:
 def sync_until_converged(product_ids: list[str]) -> int:
     """The stream-triggered sync, then rounds of every store's sweep until no listing is left failed (bounded). The
     backoff of a failed listing is minutes long: each round lets it run out, as the next scheduled sweeps would."""
-    sync_changed(product_ids, lambda: 60.0)
+    sync_changed([ProductChange(product_id) for product_id in product_ids], lambda: 60.0)
     for round_number in range(1, MAX_ROUNDS + 1):
         failed = failed_listings(product_ids)
         if not failed:
@@ -254,17 +241,8 @@ def sync_until_converged(product_ids: list[str]) -> int:
 @pytest.fixture(scope="module")
 def pipeline() -> Iterator[Pipeline]:
     rng = random.Random(SEED)
-    captured = CapturedLogLines()
-    root = logging.getLogger()
-    root_level = root.level
-    root.addHandler(captured)
-    root.setLevel(logging.INFO)
-    try:
-        with sandbox(get_settings().table_name) as box:
-            yield run_pipeline(box, rng, captured.lines)
-    finally:
-        root.removeHandler(captured)
-        root.setLevel(root_level)
+    with captured_log_lines() as lines, sandbox(get_settings().table_name) as box:
+        yield run_pipeline(box, rng, lines)
 
 
 def run_pipeline(box: Sandbox, rng: random.Random, log_lines: list[str]) -> Pipeline:
@@ -461,8 +439,7 @@ def test_no_token_or_secret_appears_in_any_log_line(pipeline):
     sensitive = [f"shpat_local_{shop_id}" for shop_id in STORES]
     sensitive += [pipeline.box.shopify.emulator.store(shop_id).webhooks.secret for shop_id in STORES]
     # Then: none of the stores' tokens or webhook signing secrets is in any of them
-    leaked = [(secret, line) for line in pipeline.log_lines for secret in sensitive if secret in line]
-    assert leaked == []
+    assert leaked(pipeline.log_lines, sensitive) == []
 
 
 def test_stream_records_delivered_twice_leave_the_same_state(pipeline):

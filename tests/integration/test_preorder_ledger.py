@@ -14,7 +14,7 @@ from shopsync.catalog.identifiers import legacy_id
 from shopsync.catalog.refresh import CATALOG_REFRESH
 from shopsync.jobs import runner
 from shopsync.models.jobs import JobInvocation
-from shopsync.preorder.triggers import sync_changed
+from shopsync.preorder.triggers import ProductChange, sync_changed
 from shopsync.store import listings as listing_store
 from tests.integration.test_order_import import ADDRESS, PLENTY, api, box, catalog, run_import, shared_sku, shopify
 
@@ -40,7 +40,7 @@ def preorder(catalog: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, str]:
 
 def sync(product_id: str) -> None:
     deadline = time.monotonic() + 60
-    report = sync_changed([product_id], lambda: deadline - time.monotonic())
+    report = sync_changed([ProductChange(product_id)], lambda: deadline - time.monotonic())
     assert not report.failed, report.failed
 
 

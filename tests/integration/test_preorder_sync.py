@@ -20,7 +20,7 @@ from shopsync.models.catalog import Association, AssociationSource
 from shopsync.models.jobs import JobInvocation
 from shopsync.models.listing import InventoryPolicy, PushStatus
 from shopsync.preorder.shopify_listing import StoreListingClient, VariantSnapshot
-from shopsync.preorder.triggers import PREORDER_SWEEP, sync_changed
+from shopsync.preorder.triggers import PREORDER_SWEEP, ProductChange, sync_changed
 from shopsync.shopify.client import ShopifyClient
 from shopsync.store import catalog as catalog_store
 from shopsync.store import listings as listing_store
@@ -117,7 +117,7 @@ def link_child(presell: dict) -> None:
 
 def sync(product_id: str, budget_s: float = 60.0):
     deadline = time.monotonic() + budget_s
-    return sync_changed([product_id], lambda: deadline - time.monotonic())
+    return sync_changed([ProductChange(product_id)], lambda: deadline - time.monotonic())
 
 
 def test_seed_000_child_linked_after_the_listing_gets_listed_then_delisted(presell, shopify):

@@ -153,13 +153,14 @@ def sync_products(
     if stale and not reconcile:
         # Orders moved a quantity since it was last pushed: read the stores now and redo those products once,
         # rather than leaving them to the sweep's backoff.
-        return _merged(
+        return merge_reports(
             report, sync_products(stale, now=now, time_left_s=time_left_s, only_shop=only_shop, reconcile=True)
         )
     return report
 
 
-def _merged(first: SyncReport, retry: SyncReport) -> SyncReport:
+def merge_reports(first: SyncReport, retry: SyncReport) -> SyncReport:
+    """One report for two syncs; where both looked at a listing, the second (a retry) has the last word."""
     failed = {key: error for key, error in first.failed.items() if key not in retry.pushed + retry.unchanged}
     return SyncReport(
         pushed=sorted(set(first.pushed + retry.pushed)),

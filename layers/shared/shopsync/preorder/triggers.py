@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from shopsync.errors import NotFound
@@ -10,7 +11,7 @@ from shopsync.jobs.clock import utc_now
 from shopsync.jobs.runner import Completed, JobContext, JobDefinition, Outcome, Suspended
 from shopsync.models.jobs import JobName
 from shopsync.models.shop import Shop
-from shopsync.preorder.sync import SyncReport, sync_products
+from shopsync.preorder.sync import SyncReport, merge_reports, sync_products
 from shopsync.store import catalog as catalog_store
 from shopsync.store import listings as listing_store
 from shopsync.store import shops as shop_store
@@ -23,16 +24,38 @@ class UnexpectedRecord(ValueError):
     """A stream record the filter should not have let through."""
 
 
-def changed_product(keys: Mapping[str, Any]) -> str:
-    """The product whose listing a stream record (association, membership or PO item) may change."""
-    pk = str(keys.get("PK", ""))
+@dataclass(frozen=True)
+class ProductChange:
+    """What a stream record (association, membership or PO item) says about a product's listings."""
+
+    product_id: str
+    orders_moved: bool = False
+    """A PO item's allocation changed: an imported order sold or gave back units, so the stores' quantities moved
+    (a sale, a restock) since shopsync last pushed them."""
+
+
+def changed_product(
+    keys: Mapping[str, Any], old_image: Mapping[str, Any] | None = None, new_image: Mapping[str, Any] | None = None
+) -> ProductChange:
+    pk, sk = str(keys.get("PK", "")), str(keys.get("SK", ""))
     if not pk.startswith("PRODUCT#"):
         raise UnexpectedRecord(f"not a product item: {pk!r}")
-    return pk.removeprefix("PRODUCT#")
+    allocated_before, allocated_now = ((image or {}).get("allocated", 0) for image in (old_image, new_image))
+    orders_moved = sk.startswith("POITEM#") and allocated_before != allocated_now
+    return ProductChange(pk.removeprefix("PRODUCT#"), orders_moved)
 
 
-def sync_changed(product_ids: Iterable[str], time_left_s: Callable[[], float]) -> SyncReport:
-    return sync_products(sorted(set(product_ids)), now=utc_now(), time_left_s=time_left_s)
+def sync_changed(changes: Iterable[ProductChange], time_left_s: Callable[[], float]) -> SyncReport:
+    """Sync the changed products; those whose store quantities orders moved read what the stores show first, so a
+    restock or a sale is in the ledger before anything moves (the others trust what was last pushed)."""
+    now = utc_now()
+    changes = list(changes)
+    read = {change.product_id for change in changes if change.orders_moved}
+    trusted = {change.product_id for change in changes} - read
+    report = sync_products(sorted(trusted), now=now, time_left_s=time_left_s)
+    if read:
+        report = merge_reports(report, sync_products(sorted(read), now=now, time_left_s=time_left_s, reconcile=True))
+    return report
 
 
 def resync(product_id: str, shop_id: str | None, time_left_s: Callable[[], float]) -> SyncReport:
