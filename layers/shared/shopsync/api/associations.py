@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shopsync.api.params import ProductIdPath
 from shopsync.catalog.identifiers import legacy_id
+from shopsync.catalog.manual_association import link_manually, unlink_manually
 from shopsync.errors import NotFound
 from shopsync.jobs.clock import utc_now
 from shopsync.models.association import ManualAssociationRequest, UnmatchedPage, UnmatchedReason
@@ -28,9 +29,6 @@ ShopIdPath = Annotated[str, Path(pattern=SHOP_ID_PATTERN, description="the child
 def put_association(
     product_id: ProductIdPath, shop_id: ShopIdPath, request: Annotated[ManualAssociationRequest, Body()]
 ) -> Response[Association]:
-    # Imported here: linking runs the association job's rules (and loads the Shopify client); listing does not.
-    from shopsync.catalog.manual_association import link_manually
-
     association, created = link_manually(product_id, shop_id, request, utc_now())
     return Response(status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=association)
 
@@ -39,8 +37,6 @@ def put_association(
     "/products/<product_id>/shops/<shop_id>", summary="Remove a product's link to a child store", tags=["associations"]
 )
 def delete_association(product_id: ProductIdPath, shop_id: ShopIdPath) -> Response[None]:
-    from shopsync.catalog.manual_association import unlink_manually
-
     unlink_manually(product_id, shop_id)
     return Response(status_code=204, body=None)
 

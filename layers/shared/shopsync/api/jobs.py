@@ -8,7 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shopsync.errors import InvalidRequest, NotFound
+from shopsync.jobs import control
 from shopsync.jobs.clock import utc_now
+from shopsync.jobs.dispatch import request_run
 from shopsync.models.job_control import JobStatus, JobUpdate
 from shopsync.models.jobs import JobName, JobRun, RunRequest, RunStatus
 from shopsync.models.shop import SHOP_ID_PATTERN
@@ -19,9 +21,6 @@ router = APIGatewayRouter()
 
 @router.get("/jobs", summary="Every job per store: enabled, frequency, limit, last and next run, health", tags=["jobs"])
 def list_jobs() -> list[JobStatus]:
-    # Imported here: the job registry loads every job and the Shopify client, which the run routes do not need.
-    from shopsync.jobs import control
-
     return control.list_jobs(utc_now())
 
 
@@ -31,15 +30,11 @@ def list_jobs() -> list[JobStatus]:
     tags=["jobs"],
 )
 def update_job(job: Annotated[JobName, Path()], update: Annotated[JobUpdate, Body()]) -> JobStatus:
-    from shopsync.jobs import control
-
     return control.update_job(job, update, utc_now())
 
 
 @router.post("/jobs/<job>/runs", summary="Run a job now", tags=["jobs"])
 def run_job(job: Annotated[JobName, Path()], request: Annotated[RunRequest, Body()]) -> Response[JobRun]:
-    from shopsync.jobs.dispatch import request_run
-
     run = request_run(job, request.shop_id, request.params)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=run)
 
