@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import traceback
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -13,66 +11,25 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from shopsync.api import associations, diagnosis, docs, jobs, orders, preorder, presell, products, shops
 from shopsync.errors import ShopsyncError
 from shopsync.observability import logger
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
-    from aws_lambda_powertools.utilities.typing import LambdaContext
-
 API_TITLE = "shopsync"
 API_VERSION = "1.0.0"
-SWAGGER_PATH = "/swagger"
-# The first path segment → the shopsync.api modules whose routers serve paths under it. A route under a new segment
-# needs its entry here.
-ROUTERS: Mapping[str, tuple[str, ...]] = {
-    "shops": ("shops", "orders"),
-    "jobs": ("jobs",),
-    "runs": ("jobs",),
-    "products": ("products", "associations", "preorder", "diagnosis"),
-    "associations": ("associations",),
-    "orders": ("orders", "diagnosis"),
-    "webhooks": ("orders",),
-    "purchase-orders": ("presell",),
-    "inventory": ("presell",),
-    "swagger": ("docs",),
-}
 
 
-class LazyRoutersResolver(APIGatewayRestResolver):
-    """Includes a router on the first request under its first path segment, and every router before describing the
-    API: a cold start imports only the models, store and Shopify code of the routes it serves, not the whole API's."""
-
-    def __init__(self) -> None:
-        super().__init__(enable_validation=True)
-        self._included: set[str] = set()
-
-    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        # The path Powertools routes on (no strip_prefixes here).
-        segment = str(event.get("path") or "").lstrip("/").partition("/")[0]
-        for name in ROUTERS.get(segment, ()):
-            self._include(name)
-        return super().resolve(event, context)
-
-    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
-        for name in sorted({name for names in ROUTERS.values() for name in names}):
-            self._include(name)
-        return super().get_openapi_schema(**kwargs)
-
-    def _include(self, name: str) -> None:
-        if name in self._included:
-            return
-        module = importlib.import_module(f"shopsync.api.{name}")
-        self.include_router(module.router)
-        if name == "docs":
-            # Here rather than at import: it builds Powertools' OpenAPI models (~45 ms) that only the docs need.
-            self.enable_swagger(
-                path=SWAGGER_PATH, title=API_TITLE, version=API_VERSION, swagger_base_url=module.SWAGGER_BASE_URL
-            )
-        self._included.add(name)
-
-
-app = LazyRoutersResolver()
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(shops.router)
+app.include_router(jobs.router)
+app.include_router(presell.router)
+app.include_router(products.router)
+app.include_router(associations.router)
+app.include_router(preorder.router)
+app.include_router(orders.router)
+app.include_router(diagnosis.router)
+app.include_router(docs.router)
+app.enable_swagger(path="/swagger", title=API_TITLE, version=API_VERSION, swagger_base_url=docs.SWAGGER_BASE_URL)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
