@@ -3,8 +3,10 @@ import, the association job, a PO upload and the catalog refresh would leave beh
 (those jobs have their own tests and benchmarks; a sync benchmark only needs their result).
 
 Each product is one Shopify product with one variant, the same SKU in every store, no stock anywhere. The table gets
-what the pre-order sync reads: the catalog product with its parent association, an association per child store, one
-open PO line (the product's PO item) and the membership the catalog refresh decides from it.
+what the pre-order sync reads: the catalog product (with its parent association and identifier index, by the product
+import's own upsert), an association per child store, one open PO item and the membership the catalog refresh decides
+from it. Not written, as nothing the sync reads comes from them: the PO line lookups, refresh markers, inventory
+records (none means online ATP 0) and the association job's store-variant index.
 """
 
 from __future__ import annotations
