@@ -11,6 +11,10 @@ SAM_STAMP := $(SAM_VENV)/.installed
 # checkov pins its own boto3/pydantic ranges: its own venv keeps them away from the app's and SAM's.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# What a function sees in Lambda, for bench/cold_import.py: python3.13 with only the layer's requirements and the
+# runtime's boto3/botocore (the version requirements-dev.txt pins), none of the dev tools' packages.
+LAMBDA_VENV := .venv-lambda
+LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
@@ -39,7 +43,16 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt
 	@touch $@
 
+$(LAMBDA_STAMP): layers/shared/requirements.txt requirements-dev.txt
+	@test -x $(LAMBDA_VENV)/bin/python || $$(scripts/find-python) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install -q -U pip
+	boto3=$$(sed -n 's/^boto3==//p' requirements-dev.txt) && test -n "$$boto3" && \
+	  $(LAMBDA_VENV)/bin/python -m pip install -q -r layers/shared/requirements.txt "boto3==$$boto3" "botocore==$$boto3"
+	@touch $@
+
 venv: $(STAMP) ## create .venv and install everything
+
+lambda-venv: $(LAMBDA_STAMP) ## create .venv-lambda (python3.13, the layer's requirements + boto3) for bench/cold_import.py
 
 demo: $(STAMP) ## start the embedded stack, run the jobs end to end, print what happened
 	$(PY) -m local.demo
@@ -64,7 +77,7 @@ chromium: ## install Debian's chromium for the Swagger UI browser test (the test
 test: lint ## lint + unit, integration and e2e tests
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
-bench: $(STAMP) ## run the benchmarks and write bench/results.json
+bench: $(STAMP) $(LAMBDA_STAMP) ## run the benchmarks and write bench/results.json
 	$(PY) -m bench
 
 build: $(SAM_STAMP) ## sam build (python3.13)
@@ -79,7 +92,7 @@ format: $(STAMP) ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-clean: ## remove build outputs (keeps the venvs)
-	rm -rf .aws-sam .mypy_cache .ruff_cache .local-state
+clean: ## remove build outputs and the bench's .venv-lambda (keeps .venv, .venv-sam, .venv-checkov)
+	rm -rf .aws-sam .mypy_cache .ruff_cache .local-state $(LAMBDA_VENV)
 
-.PHONY: help venv demo up lint checkov chromium test bench build deploy format clean
+.PHONY: help venv lambda-venv demo up lint checkov chromium test bench build deploy format clean
