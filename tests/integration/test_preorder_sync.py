@@ -202,3 +202,40 @@ def test_manual_resync_repairs_a_manual_edit_in_shopify(presell, shopify):
 def test_resync_of_an_unknown_product_is_a_404(demo_shops):
     status, body = api("POST", "/products/999999/sync")
     assert status == 404 and "not in the catalog" in body["reason"]
+
+
+def test_the_product_tag_stays_while_another_variant_is_listed_and_goes_with_the_last(demo_shops, shopify):
+    # Given: two sizes of one product, out of stock, both on a pre-order PO and listed in the parent store
+    run(PRODUCT_IMPORT, shop_id="us-parent")
+    by_product: dict[str, list[dict]] = {}
+    for variant in store_variants(shopify, "us-parent").values():
+        by_product.setdefault(variant["product_id"], []).append(variant)
+    first, second = next(variants for variants in by_product.values() if len(variants) >= 2)[:2]
+    arrival = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    items = [
+        {"externalId": "PO-TAG", "itemId": str(n), "sku": v["sku"], "quantity": 10, "arrivalDate": arrival}
+        for n, v in enumerate((first, second))
+    ]
+    assert api("POST", "/purchase-orders", {"items": [{**item, "isNewProduct": "Y"} for item in items]})[0] == 200
+    out_of_stock = [{"sku": v["sku"], "on_hand": 0, "online_atp": 0} for v in (first, second)]
+    assert api("PUT", "/inventory", out_of_stock)[0] == 200
+    run(CATALOG_REFRESH, params={"mode": "incremental"})
+    first_id, second_id = legacy_id(first["id"]), legacy_id(second["id"])
+    sync(first_id)
+    sync(second_id)  # listed by a later sync: the product already has the tag
+    presell = {"shops": demo_shops}
+    assert "HC:Pre-Order" in shown(presell, "us-parent", first["id"]).product_tags
+
+    # When: the first size is back in stock and leaves the pre-sell catalog
+    assert api("PUT", "/inventory", [{"sku": first["sku"], "on_hand": 5, "online_atp": 5}])[0] == 200
+    run(CATALOG_REFRESH, params={"mode": "incremental"})
+    sync(first_id)
+    # Then: the product keeps its tag, the second size still being on pre-order
+    assert shown(presell, "us-parent", first["id"]).metafield["status"] == "inactive"
+    assert "HC:Pre-Order" in shown(presell, "us-parent", second["id"]).product_tags
+
+    # When: the second size is back in stock too → Then: the tag goes
+    assert api("PUT", "/inventory", [{"sku": second["sku"], "on_hand": 5, "online_atp": 5}])[0] == 200
+    run(CATALOG_REFRESH, params={"mode": "incremental"})
+    sync(second_id)
+    assert "HC:Pre-Order" not in shown(presell, "us-parent", second["id"]).product_tags

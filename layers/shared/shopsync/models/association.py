@@ -48,7 +48,7 @@ class UnmatchedVariant(BaseModel):
     variant_id: str
     shopify_product_id: str
     identifier_type: IdentifierType
-    identifier: str | None
+    identifier: str | None = None
     reason: UnmatchedReason
     message: str
     candidate_product_ids: list[str] = Field(

@@ -94,7 +94,7 @@ class Membership(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     product_id: str
-    category: PresellCategory | None
+    category: PresellCategory | None = None
     promise_date: date | None = None
     po_atp: int = 0
     decision_po_item: POItemRef | None = Field(default=None, description="the active PO item that decided it")

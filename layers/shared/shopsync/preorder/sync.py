@@ -411,8 +411,11 @@ def _push_tags(targets: list[Target], session: StoreListingClient) -> None:
     by_product: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         by_product[target.state.shopify_product_id].append(target)
+    shop_id = session.shop.shop_id
+    ledgers = listing_store.tag_ledgers(shop_id, by_product)
+    changed: dict[str, dict[str, str]] = {}
     for product_gid, variants in by_product.items():
-        ledger = listing_store.tag_ledger(session.shop.shop_id, product_gid)
+        ledger = ledgers.get(product_gid, {})
         updated = dict(ledger)
         for target in variants:
             assert target.desired is not None
@@ -424,9 +427,12 @@ def _push_tags(targets: list[Target], session: StoreListingClient) -> None:
         # A listing being (re)pushed from scratch re-asserts its tag even if the ledger thinks it is there.
         forced = any(t.state.pushed_fingerprint is None and t.desired and t.desired.tag for t in variants)
         if before == after and not forced:
+            if updated != ledger:  # another variant of the product now shares the tag: the ledger must know
+                changed[product_gid] = updated
             continue
         if _attempt(variants, session.change_tags, product_gid, after if forced else after - before, before - after):
-            listing_store.save_tag_ledger(session.shop.shop_id, product_gid, updated)
+            changed[product_gid] = updated
+    listing_store.save_tag_ledgers(shop_id, changed)
 
 
 def _attempt(targets: list[Target], call: Callable[..., None], *args: Any) -> bool:

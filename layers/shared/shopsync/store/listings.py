@@ -10,7 +10,7 @@ None matches the stream filter of the pre-order sync, so these writes never re-t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -138,14 +138,19 @@ def _tags_key(shop_id: str, shopify_product_id: str) -> tuple[str, str]:
     return f"TAGS#{shop_id}#{shopify_product_id}", "TAGS"
 
 
-def tag_ledger(shop_id: str, shopify_product_id: str) -> dict[str, str]:
-    item = table.get_item(*_tags_key(shop_id, shopify_product_id))
-    return dict(item["variants"]) if item and item.get("variants") else {}
+def tag_ledgers(shop_id: str, shopify_product_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The tag ledgers of these Shopify products in one store (products with none are absent)."""
+    found = table.batch_get(_tags_key(shop_id, product_gid) for product_gid in shopify_product_ids)
+    prefix = f"TAGS#{shop_id}#"
+    return {pk.removeprefix(prefix): dict(item["variants"]) for (pk, _), item in found.items() if item.get("variants")}
 
 
-def save_tag_ledger(shop_id: str, shopify_product_id: str, variants: dict[str, str]) -> None:
-    pk, sk = _tags_key(shop_id, shopify_product_id)
-    if variants:
-        table.put_item({"PK": pk, "SK": sk, "type": "TAG_LEDGER", "variants": variants})
-    else:
-        table.delete_item(pk, sk)
+def save_tag_ledgers(shop_id: str, ledgers: Mapping[str, dict[str, str]]) -> None:
+    """Store each ledger; an empty one is deleted."""
+    puts = [
+        {"PK": pk, "SK": sk, "type": "TAG_LEDGER", "variants": variants}
+        for product_gid, variants in ledgers.items()
+        if variants
+        for pk, sk in [_tags_key(shop_id, product_gid)]
+    ]
+    table.batch_write(puts=puts, deletes=[_tags_key(shop_id, gid) for gid, variants in ledgers.items() if not variants])

@@ -206,12 +206,16 @@ def query_partition(pk: str, sk_prefix: str | None = None) -> list[Item]:
 
 
 def batch_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Item]:
-    """Items by (PK, SK); missing keys are absent from the result. Retries unprocessed keys."""
+    """Items by (PK, SK), read consistently (callers read-modify-write them); missing keys are absent from the
+    result. Retries unprocessed keys."""
     wanted = list(dict.fromkeys(keys))
     found: dict[tuple[str, str], Item] = {}
     for start in range(0, len(wanted), 100):
         request: dict[str, Any] = {
-            _table(): {"Keys": [serialize({"PK": pk, "SK": sk}) for pk, sk in wanted[start : start + 100]]}
+            _table(): {
+                "Keys": [serialize({"PK": pk, "SK": sk}) for pk, sk in wanted[start : start + 100]],
+                "ConsistentRead": True,
+            }
         }
         while request:
             response = dynamodb_client().batch_get_item(RequestItems=request)
