@@ -12,10 +12,11 @@ A store that fails is recorded as FAILED with Shopify's error and retried by the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, Field
@@ -38,6 +39,9 @@ from shopsync.store import shops as shop_store
 
 # A compare-and-set of `available` refused: orders changed the quantity since it was read.
 STALE_QUANTITY = "quantity changed in Shopify meanwhile"
+
+
+_Work = TypeVar("_Work")
 
 
 @dataclass
@@ -218,20 +222,33 @@ def _plan(product_id: str, shops: dict[str, Shop], only_shop: str | None, now: d
     return _ProductPlan(product_id, product.membership, po_atp, targets)
 
 
+def _side_by_side(groups: Mapping[str, list[_Work]], work: Callable[[list[_Work]], None]) -> None:
+    """Run `work` on each store's group at once, one thread per store: stores have separate cost buckets, so one
+    store's calls need not wait while another's bucket refills. Each group touches only its own store's targets."""
+    if len(groups) <= 1:
+        for group in groups.values():
+            work(group)
+        return
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="store") as pool:
+        for future in [pool.submit(work, group) for group in groups.values()]:
+            future.result()
+
+
 def _read_stores(targets: list[Target], sessions: _Sessions, reconcile: bool) -> None:
     """Snapshot what the stores show for first listings (to restore later) or, when reconciling, for everything."""
     by_shop: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         if reconcile or (target.wanted_listed and target.state.restore is None):
             by_shop[target.shop.shop_id].append(target)
-    for group in by_shop.values():
+
+    def read(group: list[Target]) -> None:
         session = sessions.get(group[0].shop)
         try:
             snapshots = session.snapshots([t.state.shopify_variant_id for t in group])
             location_id = session.location_id()
         except ShopifyError as error:
             _fail(group, error)
-            continue
+            return
         for target in group:
             snapshot = snapshots.get(target.state.shopify_variant_id)
             if snapshot is None:
@@ -239,6 +256,8 @@ def _read_stores(targets: list[Target], sessions: _Sessions, reconcile: bool) ->
                 continue
             target.state = target.state.model_copy(update={"location_id": location_id})
             _apply_snapshot(target, snapshot)
+
+    _side_by_side(by_shop, read)
 
 
 def _apply_snapshot(target: Target, snapshot: VariantSnapshot) -> None:
@@ -327,7 +346,8 @@ def _set_quantities(steps: list[_QuantityStep], sessions: _Sessions, *, referenc
     for step in steps:
         if step.target.in_scope and step.target.error is None and step.target.state.inventory_item_id:
             by_shop[step.target.shop.shop_id].append(step)
-    for group in by_shop.values():
+
+    def move(group: list[_QuantityStep]) -> None:
         session = sessions.get(group[0].target.shop)
         changes = [QuantityChange(s.target.state.inventory_item_id or "", s.change_from, s.to) for s in group]
         try:
@@ -336,10 +356,10 @@ def _set_quantities(steps: list[_QuantityStep], sessions: _Sessions, *, referenc
             # Orders arrived meanwhile and nothing was applied: retry soon from fresh numbers, never guess.
             for step in group:
                 step.target.error = f"{STALE_QUANTITY}; will re-read and retry ({stale})"
-            continue
+            return
         except ShopifyError as error:
             _fail([s.target for s in group], error)
-            continue
+            return
         for step in group:
             target = step.target
             target.state = target.state.model_copy(
@@ -347,6 +367,8 @@ def _set_quantities(steps: list[_QuantityStep], sessions: _Sessions, *, referenc
             )
             target.known_available = step.to
             target.touched = True
+
+    _side_by_side(by_shop, move)
 
 
 def _fields_changed(target: Target) -> tuple[bool, bool]:
@@ -368,7 +390,8 @@ def _push_fields(targets: list[Target], sessions: _Sessions, now: datetime, time
     for target in targets:
         if target.error is None and target.desired is not None:
             by_shop[target.shop.shop_id].append(target)
-    for group in by_shop.values():
+
+    def push(group: list[Target]) -> None:
         session = sessions.get(group[0].shop)
         with_policy: dict[str, list[Target]] = defaultdict(list)
         metafield_only: list[Target] = []
@@ -386,6 +409,8 @@ def _push_fields(targets: list[Target], sessions: _Sessions, now: datetime, time
         if metafield_only:
             _attempt(metafield_only, session.set_metafields, _fields_by_variant(metafield_only), now)
         _push_tags([t for t in group if t.error is None], session)
+
+    _side_by_side(by_shop, push)
 
 
 def _update_in_bulk(
